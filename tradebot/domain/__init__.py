@@ -1,0 +1,36 @@
+"""Domain types: frozen dataclasses and enums, no I/O."""
+
+from tradebot.domain.enums import (
+    AssetClass,
+    Direction,
+    EarningsHour,
+    Mode,
+    OrderStatus,
+    OrderType,
+    SentimentLabel,
+    Side,
+    TimeInForce,
+    Verdict,
+)
+from tradebot.domain.ids import ClientOrderId, CycleId, RunId, Symbol, make_client_order_id, make_news_id
+from tradebot.domain.market import BAR_COLUMNS, DAILY, Bar, Instrument
+from tradebot.domain.news import EarningsEvent, NewsItem, SentimentScore
+from tradebot.domain.trading import (
+    ZERO,
+    Fill,
+    Order,
+    OrderIntent,
+    Portfolio,
+    Position,
+    RiskDecision,
+    RiskLimits,
+    Signal,
+)
+
+__all__ = [
+    "BAR_COLUMNS", "DAILY", "ZERO",
+    "AssetClass", "Bar", "ClientOrderId", "CycleId", "Direction", "EarningsEvent", "EarningsHour",
+    "Fill", "Instrument", "Mode", "NewsItem", "Order", "OrderIntent", "OrderStatus", "OrderType",
+    "Portfolio", "Position", "RiskDecision", "RiskLimits", "RunId", "SentimentLabel", "SentimentScore",
+    "Side", "Signal", "Symbol", "TimeInForce", "Verdict", "make_client_order_id", "make_news_id",
+]
