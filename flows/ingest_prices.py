@@ -1,0 +1,33 @@
+"""Flow `ingest_prices`: fetch new bars since the last stored one, gate them, store the good rows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from prefect import flow
+from prefect.events import emit_event
+
+from tasks.ingest import fetch_bars, gate_and_store_bars
+from tasks.runtime import build_runtime
+from tradebot.config import load_settings
+from tradebot.store.marketdata import last_bar_ts
+
+DEFAULT_BACKFILL = timedelta(days=120)
+
+
+@flow(name="ingest_prices", log_prints=True)
+def ingest_prices(config_path: str | None = None, end: datetime | None = None,
+                  overrides: dict | None = None) -> dict:
+    """Ingest bars incrementally up to end (default now) and announce them with an event."""
+    settings = load_settings(config_path, **(overrides or {}))
+    end = end or datetime.now(UTC)
+    rt = build_runtime(settings, settings.paper.account, "paper", end)
+    with rt.sessions() as s:
+        last = last_bar_ts(s, rt.symbols, settings.data.timeframe)
+    # Incremental: start after the oldest "newest bar" so no symbol misses a bar.
+    start = min(last.values()) + timedelta(microseconds=1) if len(last) == len(rt.symbols) else end - DEFAULT_BACKFILL
+    bars = fetch_bars(rt, start, end)
+    summary = gate_and_store_bars(rt, bars, f"bars-{end:%Y%m%dT%H%M%S}", end)
+    emit_event(event="tradebot.prices.ingested", resource={"prefect.resource.id": f"tradebot.run.{rt.run_id}"},
+               payload={"rows": summary["good"], "quarantined": summary["quarantined"], "end": end.isoformat()})
+    return summary

@@ -1,0 +1,52 @@
+"""Ingestion tasks: fetch from a feed, pass the quality gate, store the good rows, quarantine the rest."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+
+from tasks.common import compute_task, io_task
+from tasks.runtime import Runtime
+from tradebot.domain import NewsItem
+from tradebot.quality import validate_bars, validate_news
+from tradebot.store.db import transaction
+from tradebot.store.marketdata import read_bars, upsert_bars, upsert_news
+from tradebot.store.quality import record_gate
+
+
+@io_task(name="fetch-bars")
+def fetch_bars(rt: Runtime, start: datetime, end: datetime) -> pd.DataFrame:
+    """Request bars of every traded symbol with start <= ts < end from the price feed."""
+    return rt.prices.request_bars(rt.symbols, start, end)
+
+
+@compute_task(name="gate-and-store-bars")
+def gate_and_store_bars(rt: Runtime, bars: pd.DataFrame, batch: str, now: datetime) -> dict:
+    """Validate a bar batch and store only rows that pass; returns the gate summary."""
+    with rt.sessions() as s:
+        symbols = sorted(bars["symbol"].unique()) if len(bars) else []
+        # Recent stored history lets the gate judge a new bar's jump against the real series.
+        history = read_bars(s, symbols, rt.settings.data.timeframe, None, now).groupby("symbol").tail(40) \
+            if symbols else None
+    outcome = validate_bars(bars, batch=batch, last_stored=history)
+    with transaction(rt.sessions) as s:
+        upsert_bars(s, outcome.good, rt.prices.name, now)
+        record_gate(s, outcome, now)
+    return outcome.summary()
+
+
+@io_task(name="fetch-news")
+def fetch_news(rt: Runtime, start: datetime, end: datetime) -> list[NewsItem]:
+    """Request news about the traded symbols published in [start, end)."""
+    return list(rt.news.request_news(rt.symbols, start, end)) if rt.news is not None else []
+
+
+@compute_task(name="gate-and-store-news")
+def gate_and_store_news(rt: Runtime, items: list[NewsItem], batch: str, now: datetime) -> dict:
+    """Validate news items and store those that pass."""
+    outcome = validate_news(items, batch=batch, now=now)
+    with transaction(rt.sessions) as s:
+        new = upsert_news(s, outcome.good)
+        record_gate(s, outcome, now)
+    return {**outcome.summary(), "new": new}

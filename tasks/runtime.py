@@ -1,0 +1,109 @@
+"""The per-process runtime a flow hands its tasks: settings, ledger sessions, feeds, broker, models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from tradebot.adapters.paper import PaperBroker
+from tradebot.config import Settings
+from tradebot.domain import AssetClass, Instrument, Symbol
+from tradebot.errors import ConfigError, DataError
+from tradebot.store.db import open_ledger, transaction
+from tradebot.store.ledger import ensure_run
+from tradebot.store.marketdata import upsert_instruments
+
+if TYPE_CHECKING:
+    from strategies.base import Strategy
+    from tradebot.adapters.feeds import FilePriceFeed, SyntheticFeed
+    from tradebot.sentiment import SentimentAnalyzer
+
+# Synthetic history served before and after "now", so live paper mode always has data.
+SYNTHETIC_SPAN = timedelta(days=400)
+
+
+@dataclass
+class Runtime:
+    """What every task needs, built once per flow run from the frozen Settings."""
+
+    settings: Settings
+    sessions: sessionmaker[Session]
+    run_id: str
+    instruments: dict[Symbol, Instrument]
+    prices: SyntheticFeed | FilePriceFeed
+    news: SyntheticFeed | None
+    broker: PaperBroker
+    kind: str = "paper"
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def symbols(self) -> list[str]:
+        """Return the traded symbols."""
+        return list(self.instruments)
+
+    @cached_property
+    def analyzer(self) -> SentimentAnalyzer:
+        """Return the sentiment model, loaded on first use."""
+        from tradebot.sentiment import SentimentAnalyzer
+
+        return SentimentAnalyzer()
+
+    @cached_property
+    def strategy(self) -> Strategy:
+        """Return the configured strategy."""
+        from strategies import create
+
+        try:
+            return create(self.settings.strategy.name, **self.settings.strategy.params)
+        except ValueError as exc:
+            raise ConfigError(f"config: strategy: {exc}") from None
+
+
+def build_runtime(settings: Settings, run_id: str, kind: str, now: datetime,
+                  start: datetime | None = None) -> Runtime:
+    """Open the ledger, resolve the universe and feeds, and open the paper account for run_id."""
+    settings.require_runnable()
+    sessions = open_ledger(settings.ledger_url)
+    data = settings.data
+    if data.source == "file":
+        from tradebot.adapters.feeds import FilePriceFeed
+
+        if data.path is None:
+            raise ConfigError("config: data.path is required when data.source is 'file'")
+        prices: SyntheticFeed | FilePriceFeed = FilePriceFeed(data.path, settings.universe.symbols)
+        instruments = {Symbol(s): _file_instrument(s) for s in settings.universe.symbols}
+        news = None
+    else:
+        from tradebot.adapters.feeds import SyntheticFeed
+        from tradebot.adapters.synthetic import DEFAULT_CRYPTO, DEFAULT_STOCKS
+
+        known = {i.symbol: i for i in (*DEFAULT_STOCKS, *DEFAULT_CRYPTO)}
+        unknown = [s for s in settings.universe.symbols if s not in known]
+        if unknown:
+            raise DataError(f"unknown symbol(s) {', '.join(unknown)}: the built-in market has {', '.join(known)}")
+        instruments = {Symbol(s): known[s] for s in settings.universe.symbols}
+        first = (start or now) - SYNTHETIC_SPAN
+        prices = news = SyntheticFeed(data.seed, list(instruments.values()), first, now + SYNTHETIC_SPAN)
+    broker = PaperBroker(sessions, account=run_id, initial_cash=settings.paper.initial_cash,
+                         slippage_bps=settings.paper.slippage_bps, commission_bps=settings.paper.commission_bps,
+                         allow_short=settings.risk.allow_short)
+    with transaction(sessions) as s:
+        upsert_instruments(s, list(instruments.values()))
+        ensure_run(s, run_id, kind, settings.mode.value, settings.paper.initial_cash, now,
+                   {"strategy": settings.strategy.name, "data": data.source, "seed": data.seed})
+    broker.open_account(now)
+    return Runtime(settings, sessions, run_id, instruments, prices, news, broker, kind)
+
+
+def _file_instrument(symbol: str) -> Instrument:
+    crypto = "/" in symbol or symbol.endswith(("USDT", "USDC", "BUSD"))
+    return Instrument(
+        symbol=Symbol(symbol), asset_class=AssetClass.CRYPTO if crypto else AssetClass.EQUITY, name=symbol,
+        exchange="BINANCE" if crypto else "US", min_qty=Decimal("0.0001") if crypto else Decimal("1"),
+        qty_step=Decimal("0.0001") if crypto else Decimal("1"),
+    )

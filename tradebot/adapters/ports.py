@@ -1,0 +1,65 @@
+"""Ports: the small protocols every outside system is reached through."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Protocol
+
+from tradebot.domain import ClientOrderId, Fill, NewsItem, Order, OrderIntent, Position
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class Broker(Protocol):
+    """Where orders go.
+
+    submit_order is idempotent on intent.client_order_id: submitting an id the broker already
+    knows returns that order instead of placing another.
+    """
+
+    name: str
+
+    def submit_order(self, intent: OrderIntent, now: datetime) -> Order:
+        """Place the order for intent (or return the one already placed under its id)."""
+        ...
+
+    def get_order(self, client_order_id: ClientOrderId) -> Order | None:
+        """Look an order up by our client order id."""
+        ...
+
+    def cancel_order(self, client_order_id: ClientOrderId, now: datetime) -> Order:
+        """Cancel a working order; a terminal order is returned unchanged."""
+        ...
+
+    def fills_since(self, since: datetime | None) -> Sequence[Fill]:
+        """Return executions after since (all when None), oldest first."""
+        ...
+
+    def positions(self) -> Sequence[Position]:
+        """Return open positions."""
+        ...
+
+    def cash(self) -> Decimal:
+        """Return settled cash."""
+        ...
+
+
+class PriceFeed(Protocol):
+    """Where bars come from."""
+
+    name: str
+
+    def request_bars(self, symbols: Sequence[str], start: datetime, end: datetime) -> "pd.DataFrame":
+        """Return BAR_COLUMNS bars with start <= ts < end."""
+        ...
+
+
+class NewsFeed(Protocol):
+    """Where news comes from."""
+
+    name: str
+
+    def request_news(self, symbols: Sequence[str], start: datetime, end: datetime) -> Sequence[NewsItem]:
+        """Return items about symbols published in [start, end)."""
+        ...

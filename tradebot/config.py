@@ -1,0 +1,211 @@
+"""One frozen, validated Settings built from a JSON file plus TRADEBOT_* environment overrides."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from tradebot.domain import Mode, RiskLimits
+from tradebot.errors import ConfigError
+
+ENV_PREFIX = "TRADEBOT_"
+DEFAULT_CONFIG_FILE = Path("tradebot.json")
+DEFAULT_STOCKS = ("AAPL", "MSFT", "NVDA", "AMZN", "JPM", "XOM", "KO", "TSLA")
+DEFAULT_CRYPTO = ("BTC/USD", "ETH/USD")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class UniverseConfig(_Section):
+    """Which symbols the bot trades."""
+
+    stocks: tuple[str, ...] = DEFAULT_STOCKS
+    crypto: tuple[str, ...] = DEFAULT_CRYPTO
+
+    @field_validator("stocks", "crypto")
+    @classmethod
+    def _upper_unique(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        cleaned = tuple(s.strip().upper() for s in v)
+        if any(not s for s in cleaned):
+            raise ValueError("symbols must be non-empty strings")
+        dupes = sorted({s for s in cleaned if cleaned.count(s) > 1})
+        if dupes:
+            raise ValueError(f"duplicate symbols {dupes}")
+        return cleaned
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        """Return every configured symbol, stocks first."""
+        return self.stocks + self.crypto
+
+
+class DataConfig(_Section):
+    """Where bars and news come from."""
+
+    source: Literal["synthetic", "file"] = "synthetic"
+    path: Path | None = None
+    seed: int = Field(default=7, ge=0)
+    timeframe: Literal["1Day"] = "1Day"
+
+
+class StrategyConfig(_Section):
+    """The strategy the trade cycle runs and its parameters."""
+
+    name: str = "news_sentiment"
+    params: dict[str, float | int | str | bool] = Field(default_factory=dict)
+
+
+class RiskConfig(_Section):
+    """Bounds for the risk rule."""
+
+    max_position_weight: float = Field(default=0.15, gt=0, le=1)
+    max_gross_exposure: float = Field(default=1.0, gt=0, le=2)
+    max_open_positions: int = Field(default=8, ge=1, le=500)
+    min_order_notional: Decimal = Field(default=Decimal("10"), ge=0)
+    allow_short: bool = False
+
+    def limits(self) -> RiskLimits:
+        """Return the domain RiskLimits for these settings."""
+        return RiskLimits(
+            max_position_weight=self.max_position_weight,
+            max_gross_exposure=self.max_gross_exposure,
+            max_open_positions=self.max_open_positions,
+            min_order_notional=self.min_order_notional,
+            allow_short=self.allow_short,
+        )
+
+
+class PaperConfig(_Section):
+    """The built-in paper broker's account and cost model."""
+
+    initial_cash: Decimal = Field(default=Decimal("100000"), gt=0)
+    slippage_bps: Decimal = Field(default=Decimal("5"), ge=0, le=500)
+    commission_bps: Decimal = Field(default=Decimal("1"), ge=0, le=500)
+    account: str = Field(default="paper-main", min_length=1, max_length=64)
+
+
+class AlpacaConfig(_Section):
+    """Alpaca credentials and endpoints (keys belong in the environment or keyring, not the file)."""
+
+    key_id: SecretStr | None = None
+    secret_key: SecretStr | None = None
+    trading_url: str = "https://paper-api.alpaca.markets"
+    data_url: str = "https://data.alpaca.markets"
+
+
+class Settings(BaseSettings):
+    """Everything configurable, validated once at the edge and passed down frozen."""
+
+    model_config = SettingsConfigDict(
+        frozen=True, extra="forbid", env_prefix=ENV_PREFIX, env_nested_delimiter="__", nested_model_default_partial_update=True
+    )
+
+    # The parsed JSON file, bound per load on a throwaway subclass (see load_settings).
+    file_data: ClassVar[dict[str, Any]] = {}
+
+    mode: Mode = Mode.PAPER
+    live_confirmed: bool = False
+    home: Path = Path(".tradebot")
+    database_url: str | None = None
+    universe: UniverseConfig = UniverseConfig()
+    data: DataConfig = DataConfig()
+    strategy: StrategyConfig = StrategyConfig()
+    risk: RiskConfig = RiskConfig()
+    paper: PaperConfig = PaperConfig()
+    alpaca: AlpacaConfig = AlpacaConfig()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Order sources: explicit arguments, then environment, then the JSON file."""
+        return (init_settings, env_settings, _FileSource(settings_cls))
+
+    @property
+    def ledger_url(self) -> str:
+        """Return the ledger's SQLAlchemy URL (SQLite under home unless set)."""
+        return self.database_url or f"sqlite:///{(self.home / 'ledger.db').resolve()}"
+
+    @property
+    def prefect_home(self) -> Path:
+        """Return the folder that holds the local Prefect server's database."""
+        return (self.home / "prefect").resolve()
+
+    def require_runnable(self, confirm_live: bool = False) -> None:
+        """Refuse to run a mode whose keys or confirmation are missing."""
+        if self.mode is Mode.PAPER:
+            return
+        for key in ("key_id", "secret_key"):
+            if getattr(self.alpaca, key) is None:
+                env = f"{ENV_PREFIX}ALPACA__{key.upper()}"
+                raise ConfigError(f"mode {self.mode.value} needs alpaca.{key}: set {env} in the environment")
+        if self.mode is Mode.LIVE and not (confirm_live or self.live_confirmed):
+            raise ConfigError(
+                "mode live places real orders: pass --confirm-live or set TRADEBOT_LIVE_CONFIRMED=true"
+            )
+
+
+class _FileSource(PydanticBaseSettingsSource):
+    """The JSON config file's contents, already parsed, as the lowest-priority source."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        """Unused: __call__ returns the whole mapping at once."""
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(getattr(self.settings_cls, "file_data", {}))
+
+
+def _strip_comments(value: Any) -> Any:
+    # Keys starting with "_" are documentation in the example file, not settings.
+    if isinstance(value, dict):
+        return {k: _strip_comments(v) for k, v in value.items() if not str(k).startswith("_")}
+    return value
+
+
+def _format_error(err: ValidationError) -> str:
+    first = err.errors()[0]
+    key = ".".join(str(p) for p in first["loc"]) or "<root>"
+    if first["type"] == "extra_forbidden":
+        return f"config: unknown key '{key}' (check spelling; `tradebot init` writes every valid key)"
+    secret = any(word in key for word in ("key", "secret", "token", "password"))
+    shown = "<redacted>" if secret else repr(first.get("input"))
+    return f"config: {key} = {shown} is invalid: {first['msg']}"
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Parse the JSON config file; raise ConfigError naming the file on any problem."""
+    if not path.is_file():
+        raise ConfigError(f"config file {path} not found: run `tradebot init` to write one")
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold a JSON object at the top level")
+    return _strip_comments(data)
+
+
+def load_settings(path: Path | str | None = None, **overrides: Any) -> Settings:
+    """Build Settings from the JSON file (if any), the environment and overrides; ConfigError if bad."""
+    cfg_path = Path(path) if path is not None else None
+    if cfg_path is None and DEFAULT_CONFIG_FILE.exists():
+        cfg_path = DEFAULT_CONFIG_FILE
+    file_data = read_config_file(cfg_path) if cfg_path is not None else {}
+    bound = type("Settings", (Settings,), {"file_data": file_data, "__module__": __name__})
+    try:
+        return bound(**overrides)
+    except ValidationError as err:
+        raise ConfigError(_format_error(err)) from None

@@ -1,0 +1,1 @@
+"""Ledger: SQLAlchemy tables, sessions, writes and read views."""

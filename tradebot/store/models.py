@@ -1,0 +1,35 @@
+"""Every ledger table, imported in one place so Alembic and tests see the whole schema."""
+
+from tradebot.store.base import Base
+from tradebot.store.market import (
+    BarRow,
+    EarningsEventRow,
+    InstrumentRow,
+    NewsItemRow,
+    NewsSymbolRow,
+    SentimentScoreRow,
+)
+from tradebot.store.ops import AlertRow, AuditRow, DataQualityRow, FlowRunLinkRow, QuarantineRow
+from tradebot.store.paper import PaperAccountRow, PaperFillRow, PaperOrderRow, PaperPositionRow
+from tradebot.store.trading import (
+    DailyPnlRow,
+    EquitySnapshotRow,
+    FillRow,
+    OrderIntentRow,
+    OrderRow,
+    PositionRow,
+    RiskDecisionRow,
+    RunRow,
+    SignalNewsRow,
+    SignalRow,
+)
+
+metadata = Base.metadata
+
+__all__ = [
+    "AlertRow", "AuditRow", "BarRow", "Base", "DailyPnlRow", "DataQualityRow", "EarningsEventRow",
+    "EquitySnapshotRow", "FillRow", "FlowRunLinkRow", "InstrumentRow", "NewsItemRow", "NewsSymbolRow",
+    "OrderIntentRow", "OrderRow", "PaperAccountRow", "PaperFillRow", "PaperOrderRow", "PaperPositionRow",
+    "PositionRow", "QuarantineRow", "RiskDecisionRow", "RunRow", "SentimentScoreRow", "SignalNewsRow",
+    "SignalRow", "metadata",
+]
