@@ -1,7 +1,6 @@
 """Alembic environment: the URL comes from tradebot (db.upgrade) or `-x url=...` on the alembic CLI."""
 
 from alembic import context
-
 from tradebot.store.db import make_engine
 from tradebot.store.models import metadata
 

@@ -28,11 +28,13 @@ def _root(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks."
     _state.update(debug=debug, verbose=verbose)
 
 
-def _settings(config: Path | None, **overrides: Any):  # type: ignore[no-untyped-def]
+def _settings(config: Path | None, runnable: bool = False, **overrides: Any):  # type: ignore[no-untyped-def]
     from flows.environment import prepare
     from tradebot.config import load_settings
 
     settings = load_settings(config, **overrides)
+    if runnable:
+        settings.require_runnable()  # before a Prefect server starts: missing keys fail in milliseconds
     prepare(settings, verbose=_state["verbose"])
     return settings
 
@@ -92,7 +94,7 @@ def ingest_prices_cmd(config: ConfigOpt = None,
                       ) -> None:
     """Fetch, validate and store new bars."""
     overrides = _data_overrides(config, source, path, symbols)
-    _settings(config, **overrides)
+    _settings(config, runnable=True, **overrides)
     from flows.ingest_prices import ingest_prices
 
     _print_json(ingest_prices(config_path=str(config) if config else None, overrides=overrides))
@@ -102,7 +104,7 @@ def ingest_prices_cmd(config: ConfigOpt = None,
 def ingest_news_cmd(config: ConfigOpt = None,
                     lookback_minutes: Annotated[int, typer.Option(min=1)] = 60) -> None:
     """Fetch, validate, store and score recent news."""
-    _settings(config)
+    _settings(config, runnable=True)
     from flows.ingest_news import ingest_news
 
     _print_json(ingest_news(config_path=str(config) if config else None, lookback_minutes=lookback_minutes))
@@ -111,7 +113,7 @@ def ingest_news_cmd(config: ConfigOpt = None,
 @app.command()
 def cycle(config: ConfigOpt = None) -> None:
     """Run one trade cycle now on the standing paper account."""
-    _settings(config)
+    _settings(config, runnable=True)
     from flows.trade_cycle import trade_cycle
 
     _print_json(trade_cycle(config_path=str(config) if config else None))
@@ -122,7 +124,7 @@ def replay(config: ConfigOpt = None, days: Annotated[int, typer.Option(min=1, ma
            end: Annotated[str | None, typer.Option(help="last day, YYYY-MM-DD")] = None,
            json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Replay N trading days through the flows under a new run id."""
-    _settings(config)
+    _settings(config, runnable=True)
     from flows.demo import print_summary
     from flows.replay import replay as replay_flow
 

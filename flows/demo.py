@@ -20,7 +20,7 @@ def run_demo(config: Path | None, days: int, reset: bool, settings_fn: Callable[
         if home.exists():
             shutil.rmtree(home)
             typer.echo(f"reset: removed {home}/")
-    settings = settings_fn(config)
+    settings = settings_fn(config, runnable=True)
     typer.echo(f"tradebot demo: replaying {days} trading days of built-in data "
                f"({len(settings.universe.symbols)} symbols, seed {settings.data.seed}, mode {settings.mode.value})")
     typer.echo("starting a local Prefect server (the first run builds its database: ~10-20 s)...")

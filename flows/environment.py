@@ -23,4 +23,6 @@ def prepare(settings: Settings, verbose: bool = False) -> None:
     settings.home.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PREFECT_HOME", str(settings.prefect_home))
     if not verbose:
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+        # Run logs still reach the Prefect API (the UI shows them); only the terminal stays quiet, so a
+        # failing command prints its one-line error instead of Prefect's traceback.
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")

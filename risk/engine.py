@@ -133,4 +133,5 @@ def _cap_reason(name: str, qty: Decimal, allowed: Decimal, price: Decimal, equit
     if name == "cash":
         return f"cash {max(room, ZERO):.2f} short of {qty * price:.2f}; size cut from {qty} to {allowed}"
     wanted = qty * price / equity if equity else ZERO
-    return f"{name} {wanted:.4f} of equity over its room {max(room, ZERO) / equity:.4f}; size cut from {qty} to {allowed}"
+    left = max(room, ZERO) / equity if equity else ZERO
+    return f"{name} {wanted:.4f} of equity over its room {left:.4f}; size cut from {qty} to {allowed}"

@@ -43,7 +43,10 @@ class MarketSnapshot:
 class Strategy(Protocol):
     """Turns a snapshot into signals, vectorized across symbols."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """Return the strategy's registered name."""
+        ...
 
     def signals(self, snapshot: MarketSnapshot) -> list[Signal]:
         """Return this strategy's signals at snapshot.now."""

@@ -14,7 +14,7 @@ from strategies.processor import targets_from_signals
 from tasks.common import compute_task, io_task
 from tasks.runtime import Runtime
 from tradebot.adapters.paper import Quote, to_price
-from tradebot.domain import ZERO, Portfolio, Position, Side, Signal, Symbol
+from tradebot.domain import ZERO, ClientOrderId, Portfolio, Position, Side, Signal, Symbol
 from tradebot.store import ledger
 from tradebot.store.db import transaction
 from tradebot.store.marketdata import read_bars, read_sentiment
@@ -126,7 +126,7 @@ def sync_broker(rt: Runtime, now: datetime) -> int:
     with rt.sessions() as s:
         open_ids = ledger.open_orders(s, rt.run_id)
         last = s.scalar(select(func.max(FillRow.ts)).where(FillRow.run_id == rt.run_id))
-    orders = [o for o in (rt.broker.get_order(cid) for cid in open_ids) if o is not None]
+    orders = [o for o in (rt.broker.get_order(ClientOrderId(cid)) for cid in open_ids) if o is not None]
     # Re-read the last instant too: fills sharing a timestamp must not be skipped; fill ids de-duplicate.
     fills = rt.broker.fills_since(last - timedelta(microseconds=1) if last else None)
     with transaction(rt.sessions) as s:

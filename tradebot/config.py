@@ -104,7 +104,11 @@ class Settings(BaseSettings):
     """Everything configurable, validated once at the edge and passed down frozen."""
 
     model_config = SettingsConfigDict(
-        frozen=True, extra="forbid", env_prefix=ENV_PREFIX, env_nested_delimiter="__", nested_model_default_partial_update=True
+        frozen=True,
+        extra="forbid",
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        nested_model_default_partial_update=True,
     )
 
     # The parsed JSON file, bound per load on a throwaway subclass (see load_settings).

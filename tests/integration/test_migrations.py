@@ -87,12 +87,10 @@ def test_floats_and_naive_times_are_refused_at_the_boundary(ledger_url):
     from tradebot.store.paper import PaperAccountRow
 
     sessions = open_ledger(ledger_url)
-    with pytest.raises(Exception, match="money columns take Decimal"):
-        with transaction(sessions) as s:
-            s.add(PaperAccountRow(account="f", cash=1.1, created_at=datetime.now(UTC)))
-    with pytest.raises(Exception, match="naive datetime"):
-        with transaction(sessions) as s:
-            s.add(PaperAccountRow(account="n", cash=Decimal(1), created_at=datetime(2026, 1, 1)))
+    with pytest.raises(Exception, match="money columns take Decimal"), transaction(sessions) as s:
+        s.add(PaperAccountRow(account="f", cash=1.1, created_at=datetime.now(UTC)))
+    with pytest.raises(Exception, match="naive datetime"), transaction(sessions) as s:
+        s.add(PaperAccountRow(account="n", cash=Decimal(1), created_at=datetime(2026, 1, 1)))
 
 
 def test_unreachable_database_is_one_line_with_the_password_masked():

@@ -195,7 +195,7 @@ def portfolio(s: Session, run_id: str) -> Portfolio:
     return Portfolio(cash=cash, positions=positions)
 
 
-def snapshot_equity(s: Session, run_id: str, ts: datetime, marks: Mapping[str, Decimal]) -> EquitySnapshotRow:
+def snapshot_equity(s: Session, run_id: str, ts: datetime, marks: Mapping[Symbol, Decimal]) -> EquitySnapshotRow:
     """Store cash, marked position value and equity at ts (idempotent per run and ts)."""
     pf = portfolio(s, run_id)
     value = sum((p.qty * marks.get(sym, p.avg_price) for sym, p in pf.positions.items()), ZERO)

@@ -30,7 +30,7 @@ class Money(TypeDecorator[Decimal]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         """Return a Decimal whatever the backend stored."""
-        return None if value is None else Decimal(str(value)).normalize() if dialect.name == "sqlite" else Decimal(value)
+        return None if value is None else Decimal(str(value))
 
 
 class UTCDateTime(TypeDecorator[datetime]):

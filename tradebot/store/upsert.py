@@ -3,7 +3,6 @@
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -11,7 +10,7 @@ from sqlalchemy.orm import Session
 _CHUNK = 2000
 
 
-def upsert(s: Session, table: Table, rows: Sequence[dict[str, Any]], keys: Sequence[str],
+def upsert(s: Session, table: Any, rows: Sequence[dict[str, Any]], keys: Sequence[str],
            update: Sequence[str] = ()) -> None:
     """Insert rows; on a key conflict update the given columns, or do nothing when none are given."""
     if not rows:
