@@ -20,7 +20,7 @@ def score_sentiment(rt: Runtime, now: datetime) -> int:
     if not todo:
         return 0
     results = model.score_many([headline for _, headline in todo])
-    scores = [SentimentScore(nid, r.compound, r.label, model.model_version) 
+    scores = [SentimentScore(nid, r.compound, r.label, model.model_version)
               for (nid, _), r in zip(todo, results, strict=True)]
     with transaction(rt.sessions) as s:
         insert_scores(s, scores, now)
