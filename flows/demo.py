@@ -51,11 +51,12 @@ def print_summary(s: dict, seconds: float | None = None, home: Path | None = Non
     ]
     if seconds is not None:
         lines.append(f"wall time      {seconds:.1f} s")
+    prefect_home = (home or Path(".tradebot")).resolve() / "prefect"
     lines += [
         "",
         "next:",
-        "  Prefect UI:  tradebot server   (or: PREFECT_HOME=" + str((home or Path('.tradebot')).resolve() / 'prefect')
-        + " .venv/bin/prefect server start --host 127.0.0.1), then open http://127.0.0.1:4200",
-        "  dashboard:   .venv/bin/tradebot dashboard   then open http://127.0.0.1:8501",
+        f"  Prefect UI: PREFECT_HOME={prefect_home} .venv/bin/prefect server start --host 127.0.0.1 --port 4200",
+        "              then open http://127.0.0.1:4200/runs (the replay run, its tasks and trade-cycle artifacts)",
+        "  dashboard:  .venv/bin/tradebot dashboard   then open http://127.0.0.1:8501",
     ]
     typer.echo("\n".join(lines))

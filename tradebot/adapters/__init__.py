@@ -1,1 +1,1 @@
-"""Adapters: one module per outside system, each behind a small Protocol in ports.py."""
+"""Adapters: the built-in synthetic market, file readers, feeds and brokers."""

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from tradebot.adapters.files import read_bars
 from tradebot.adapters.synthetic import SyntheticMarket
 from tradebot.domain import EarningsEvent, Instrument, NewsItem
 from tradebot.errors import DataError
@@ -47,6 +46,8 @@ class FilePriceFeed:
     name = "file"
 
     def __init__(self, path: Path, symbols: Sequence[str] | None = None) -> None:
+        from tradebot.adapters.files import read_bars
+
         self.path = path
         self._bars = read_bars(path, symbols=symbols)
         if self._bars.empty:

@@ -11,6 +11,7 @@ import logging
 import math
 import sys
 import time
+import warnings
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -232,9 +233,9 @@ def _normalize(df: pd.DataFrame) -> pd.DataFrame:
     return work
 
 
-def _fresh(good: pd.DataFrame, symbols: list[str], now: datetime, max_staleness: timedelta) -> ExpectationOutcome:
+def _fresh(good: pd.DataFrame, symbols: list[str], now: datetime, staleness: timedelta) -> ExpectationOutcome:
     """Check each symbol's newest good bar is within max_staleness of now."""
-    cutoff = pd.Timestamp(now) - max_staleness
+    cutoff = pd.Timestamp(now) - staleness
     newest = good.groupby("symbol")["ts"].max() if len(good) else pd.Series(dtype=object)
     stale = [(s, newest.get(s)) for s in symbols if s not in newest.index or newest[s] < cutoff]
     listed = ", ".join(f"{s} newest {'none' if t is None else t.isoformat()}" for s, t in stale[:MAX_LISTED])
@@ -242,7 +243,7 @@ def _fresh(good: pd.DataFrame, symbols: list[str], now: datetime, max_staleness:
     return ExpectationOutcome(
         expectation="bars_fresh", column="ts", success=not stale, unexpected_count=len(stale),
         element_count=len(symbols),
-        details=f"cutoff {cutoff.isoformat()}; stale: {listed}{more}" if stale else f"cutoff {cutoff.isoformat()}",
+        details=f"cutoff {cutoff.isoformat()}" + (f"; stale: {listed}{more}" if stale else ""),
     )
 
 
@@ -255,12 +256,14 @@ def is_crypto_symbol(symbol: str) -> bool:
 def _nyse() -> Any:
     import exchange_calendars  # ~1.5 s import; only daily equity batches pay for it
 
-    return exchange_calendars.get_calendar("XNYS", start="1990-01-01")
+    with warnings.catch_warnings():
+        # exchange_calendars 4.13 trips a pandas 3.1 deprecation (Series.values on tz-aware data)
+        # while building the calendar; harmless for us and otherwise repeated in every log.
+        warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
+        return exchange_calendars.get_calendar("XNYS", start="1990-01-01")
 
 
-def _sessions(
-    good: pd.DataFrame, last_stored: pd.DataFrame | None
-) -> ExpectationOutcome | None:
+def _sessions(good: pd.DataFrame, last_stored: pd.DataFrame | None) -> ExpectationOutcome | None:
     """Check daily bars cover every NYSE session (equities) or every calendar day (crypto)."""
     daily = good[good["timeframe"] == DAILY]
     if daily.empty:
@@ -341,6 +344,8 @@ def validate_bars(
     started = time.perf_counter()
     if now is not None and now.tzinfo is None:
         raise ValueError("validate_bars: now must be timezone-aware (UTC)")
+    if last_stored is not None and (gone := [c for c in (*KEYS, "ts", "close") if c not in last_stored]):
+        raise DataError(f"last_stored frame is missing columns {gone}; pass stored bars as BAR_COLUMNS")
     if len(df) == 0:
         return _empty(df, batch, started)
     work = _normalize(df)
@@ -366,7 +371,7 @@ def validate_bars(
             gx_bad[res.unexpected_index.astype(np.int64)] = True
             bad = gx_bad | mask  # never let a row through that either implementation rejects
             if not np.array_equal(gx_bad, mask):
-                note = f"; GX and pandas disagree (GX {int(gx_bad.sum())}, pandas {int(mask.sum())}); union kept"
+                note = f"; GX and pandas disagree (GX {gx_bad.sum()}, pandas {mask.sum()}); union kept"
                 log.warning("quality gate %s: rule %s%s", batch, rule.name, note)
         if rule.name == "close_no_jump" and skipped:
             shown = ", ".join(skipped[:MAX_LISTED]) + (" ..." if len(skipped) > MAX_LISTED else "")

@@ -62,6 +62,9 @@ def _get_context() -> Any:
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
         # GX logs every metric batch at INFO and some deprecations at WARNING; our outcome says it all.
+        # Some GX modules pin their own logger to INFO, so the parent's level alone is not enough.
+        for name in [n for n in logging.root.manager.loggerDict if n.startswith("great_expectations")]:
+            logging.getLogger(name).setLevel(logging.NOTSET)
         logging.getLogger("great_expectations").setLevel(logging.ERROR)
         context = gx.get_context(mode="ephemeral")
         # tqdm bars ("Calculating Metrics: ...") would otherwise flood flow logs on every batch.
@@ -95,6 +98,18 @@ def _get_suite(suite_name: str, rules: tuple[RuleSpec, ...]) -> _Suite:
     return suite
 
 
+def _error_message(info: Any) -> str:
+    """Return GX's exception message for a result, or "" when it evaluated cleanly."""
+    # A single failure comes as {"raised_exception": ...}; metric failures come keyed by metric id.
+    if not info:
+        return ""
+    if "raised_exception" in info:
+        return str(info.get("exception_message") or "GX raised") if info["raised_exception"] else ""
+    messages = [str(v.get("exception_message") or "GX raised") for v in info.values()
+                if isinstance(v, dict) and v.get("raised_exception")]
+    return "; ".join(messages)
+
+
 def warm_up() -> None:
     """Import GX and build the context now, so the first batch is not charged for it."""
     with _lock:
@@ -114,15 +129,17 @@ def run_rules(suite_name: str, rules: Sequence[RuleSpec], df: pd.DataFrame) -> d
     for res in result.results:
         name = res.expectation_config.meta["rule"]
         body = res.result or {}
-        raised = bool(res.exception_info and res.exception_info.get("raised_exception"))
+        error = _error_message(res.exception_info)
         index = body.get("unexpected_index_list")
+        if index is None and res.success and not error and not body.get("unexpected_count"):
+            index = []
         out[name] = RuleResult(
             name=name,
             success=bool(res.success),
             element_count=int(body.get("element_count", len(df))),
             unexpected_count=int(body.get("unexpected_count", 0)),
-            unexpected_index=None if raised or index is None else np.asarray(index),
-            error=str(res.exception_info.get("exception_message", "")) if raised else "",
+            unexpected_index=None if error or index is None else np.asarray(index, dtype=np.int64),
+            error=error or ("" if index is not None else "GX returned no unexpected_index_list"),
         )
     missing = [r.name for r in rules if r.name not in out]
     if missing:

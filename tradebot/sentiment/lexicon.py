@@ -24,7 +24,7 @@ MARKERS: dict[str, float] = {POS: 1.8, POS2: 2.8, NEG: -1.8, NEG2: -2.8}
 _UP = {
     "rise": 1.3, "rises": 1.3, "rose": 1.3, "rising": 1.1, "risen": 1.3,
     "increase": 1.3, "increases": 1.3, "increased": 1.3, "increasing": 1.1,
-    "grow": 1.2, "grows": 1.3, "grew": 1.3, "growing": 1.0, "grown": 1.1, "growth": 1.3,
+    "grow": 1.2, "grows": 1.3, "grew": 1.3, "growing": 1.0, "grown": 1.1, "growth": 1.0,
     "climb": 1.5, "climbs": 1.5, "climbed": 1.5, "climbing": 1.4,
     "gain": 1.8, "gains": 1.6, "gained": 1.6, "gaining": 1.5, "gainers": 1.0,
     "jump": 1.9, "jumps": 1.9, "jumped": 1.9, "jumping": 1.8,
@@ -74,7 +74,7 @@ _EVENTS = {
     "underperformance": -1.6, "overweight": 1.5, "underweight": -1.5, "bullish": 2.4, "bearish": -2.4,
     "undervalued": 1.2, "overvalued": -1.2,
     # capital returns
-    "dividend": 0.6, "dividends": 0.6, "buyback": 1.5, "buybacks": 1.5, "repurchase": 1.0,
+    "dividend": 0.3, "dividends": 0.3, "buyback": 1.5, "buybacks": 1.5, "repurchase": 1.0,
     "accretive": 1.5, "dilutive": -1.3, "dilution": -1.2,
     # distress, restructuring, legal and regulatory trouble
     "layoff": -2.0, "layoffs": -2.0, "redundancies": -1.8, "bankruptcy": -2.8, "insolvency": -2.6,
@@ -82,15 +82,36 @@ _EVENTS = {
     "delisting": -2.0, "writedown": -1.6, "write-down": -1.6, "writedowns": -1.6, "impairment": -1.5,
     "probe": -1.3, "subpoena": -1.5, "fined": -1.6, "sued": -1.3, "recall": -1.2, "recalls": -1.2,
     "halts": -1.2, "halted": -1.2, "warns": -1.5, "warned": -1.4, "profitable": 1.9,
-    "profitability": 0.8, "strengthen": 1.3,
+    "profitability": 0.8, "strengthen": 1.3, "savings": 1.2, "diminished": -1.3,
+}
+# General VADER words that describe business performance or market mood. The analyzer damps
+# general English (GENERAL_WEIGHT); these keep full weight. Values are VADER's own unless noted.
+_PERFORMANCE = {
+    "improve": 1.9, "improved": 2.1, "improvement": 2.0, "improvements": 2.0, "strengthened": 1.8,
+    "strengthens": 2.0, "strengthening": 2.0, "positive": 2.6, "negative": -2.7, "success": 2.7,
+    "successful": 2.8, "successfully": 2.2, "optimistic": 1.3, "optimism": 2.5, "upbeat": 1.8,
+    "pessimistic": -1.5, "pessimism": -1.5, "confidence": 2.3, "confident": 2.2, "robust": 1.4,
+    "solid": 1.2, "weak": -1.9, "weakness": -1.8, "weaken": -1.8, "weakened": -1.3, "weakens": -1.3,
+    "weakest": -2.3, "sluggish": -1.7, "disappointing": -2.2, "disappointed": -2.1, "disappoint": -1.7,
+    "concern": -1.2, "concerns": -1.2, "worries": -1.8, "worried": -1.2, "fears": -1.8,
+    "uncertainty": -1.4, "crisis": -3.1, "recession": -1.8, "fraud": -2.8, "bankrupt": -2.6,
+    "lawsuit": -0.9, "penalty": -2.0, "warning": -1.4, "hurt": -2.4, "hurts": -2.1, "pressure": -1.2,
+    "pressures": -1.3, "struggling": -1.8, "struggles": -1.6, "troubled": -1.8, "failed": -2.3,
+    "failure": -2.3, "fails": -1.8, "lost": -1.3, "loses": -1.3, "losing": -1.6, "downside": -1.0,
+    "approval": 2.1, "approved": 1.8, "approves": 1.7, "won": 2.7, "wins": 2.7, "win": 2.8,
+    "awarded": 1.7, "record": 1.0, "benefit": 2.0, "benefited": 1.6, "hit": -0.8,
+    "hits": -0.8, "suffered": -2.2, "drag": -1.2, "dragged": -1.2, "stall": -0.8, "stalls": -0.8,
+    "stalled": -1.0, "delay": -1.3, "delayed": -0.9, "delays": -1.1, "suspended": -2.1, "suspend": -1.3,
+    "bailout": -0.4, "scandal": -1.9, "volatile": -0.6, "boost": 1.7, "boosts": 1.3, "boosted": 1.5,
 }
 
 # VADER words that are neutral in finance, mostly parts of fixed terms: "gross margin", "crude
 # oil", "interest rate", "credit", "asset value", "health care", "Ltd / Limited", "natural gas",
-# "trust", "energy". They fire on factual sentences and push them off neutral.
+# "trust", "energy". They fire on factual sentences and push them off neutral. "Profit" is the
+# topic of most results sentences ("operating profit totalled ...") rather than good news itself.
 NEUTRAL_IN_FINANCE: frozenset[str] = frozenset({
     "share", "shares", "gross", "crude", "interest", "credit", "value", "values", "asset", "assets",
-    "security", "securities", "care", "limited", "natural", "energy", "trust", "united", "free",
+    "security", "securities", "profit", "profits", "care", "limited", "natural", "energy", "trust", "united", "free",
     "like", "no", "well", "wells", "worth", "liability", "liabilities", "demand",
     "pay", "treasury", "highlight", "solutions", "significant", "certain", "kind",
     "party", "supreme", "special", "entertainment", "exclusive", "active", "smart", "clean", "legal",
@@ -99,13 +120,12 @@ NEUTRAL_IN_FINANCE: frozenset[str] = frozenset({
     "extends", "create", "ready", "reach", "want", "leave", "avoid", "top",
 })
 
-# Present in VADER with a weight that is off for finance: "profit" is the topic of most results
-# sentences ("operating profit totalled ...") rather than good news in itself; debt and risk are
-# routine subjects; "agreement" is mostly a signed contract, mildly good.
+# Present in VADER with a weight that is off for finance: debt and risk are routine subjects;
+# "agreement" is mostly a signed contract, mildly good.
 REWEIGHTED: dict[str, float] = {
-    "profit": 0.4, "profits": 0.4, "debt": -0.5, "risk": -0.5, "risks": -0.5, "agreement": 0.8,
+    "debt": -0.5, "risk": -0.5, "risks": -0.5, "agreement": 0.5,
     "loss": -1.3, "losses": -1.5, "lower": -1.1, "low": -0.9, "cut": -1.0, "cuts": -1.0,
     "cutting": -0.8, "gain": 1.8, "increase": 1.3, "increased": 1.3,
 }
 
-FINANCE_LEXICON: dict[str, float] = {**_UP, **_DOWN, **_EVENTS, **REWEIGHTED, **MARKERS}
+FINANCE_LEXICON: dict[str, float] = {**_PERFORMANCE, **_UP, **_DOWN, **_EVENTS, **REWEIGHTED, **MARKERS}
