@@ -57,7 +57,8 @@ def rate(fn: Callable[[Sequence[str]], object], texts: Sequence[str], repeat: in
 
 def main() -> int:
     """Run the benchmark and print one line per analyzer plus the ratios."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--limit", type=int, default=None, help="use only the first N headlines")
     args = parser.parse_args()

@@ -11,6 +11,7 @@ from tasks.ingest import fetch_bars, fetch_news, gate_and_store_bars, gate_and_s
 from tasks.runtime import build_runtime
 from tasks.summary import record_day, replay_summary
 from tradebot.config import load_settings
+from tradebot.errors import ConfigError
 from tradebot.store import ledger
 from tradebot.store.db import transaction
 
@@ -37,6 +38,8 @@ def replay(days: int = 60, end: date | None = None, config_path: str | None = No
     if not 1 <= days <= 2000:
         raise ValueError(f"days must be between 1 and 2000, got {days}")
     settings = load_settings(config_path, **(overrides or {}))
+    if settings.data.timeframe != "1Day":
+        raise ConfigError(f"replay steps in days: data.timeframe must be 1Day, got {settings.data.timeframe}")
     calendar_days = replay_days(days, end or DEFAULT_END)
     start = datetime.combine(calendar_days[0], time(), UTC)
     run_id = run_id or f"replay-{datetime.now(UTC):%Y%m%dT%H%M%S%f}"

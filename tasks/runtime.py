@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -23,8 +23,10 @@ if TYPE_CHECKING:
     from tradebot.adapters.feeds import FilePriceFeed, SyntheticFeed
     from tradebot.sentiment import SentimentAnalyzer
 
-# Synthetic history served before and after "now", so live paper mode always has data.
-SYNTHETIC_SPAN = timedelta(days=400)
+# The synthetic market always starts here, so every run and every `now` sees the same history
+# (a later end only appends days); it extends a week past now so live paper mode has data.
+SYNTHETIC_EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
+SYNTHETIC_AHEAD = timedelta(days=7)
 
 
 @dataclass
@@ -75,7 +77,7 @@ def build_runtime(settings: Settings, run_id: str, kind: str, now: datetime,
 
         if data.path is None:
             raise ConfigError("config: data.path is required when data.source is 'file'")
-        prices: SyntheticFeed | FilePriceFeed = FilePriceFeed(data.path, settings.universe.symbols)
+        prices: SyntheticFeed | FilePriceFeed = FilePriceFeed(data.path, settings.universe.symbols, data.timeframe)
         instruments = {Symbol(s): _file_instrument(s) for s in settings.universe.symbols}
         news = None
     else:
@@ -88,8 +90,8 @@ def build_runtime(settings: Settings, run_id: str, kind: str, now: datetime,
         if unknown:
             raise DataError(f"unknown symbol(s) {', '.join(unknown)}: the built-in market has {', '.join(known)}")
         instruments = {Symbol(s): known[s] for s in settings.universe.symbols}
-        first = (start or now) - SYNTHETIC_SPAN
-        prices = news = SyntheticFeed(data.seed, list(instruments.values()), first, now + SYNTHETIC_SPAN)
+        first = min(SYNTHETIC_EPOCH, start or now)
+        prices = news = SyntheticFeed(data.seed, list(instruments.values()), first, now + SYNTHETIC_AHEAD)
     broker = PaperBroker(sessions, account=run_id, initial_cash=settings.paper.initial_cash,
                          slippage_bps=settings.paper.slippage_bps, commission_bps=settings.paper.commission_bps,
                          allow_short=settings.risk.allow_short)

@@ -14,6 +14,7 @@ from strategies.processor import targets_from_signals
 from tasks.common import compute_task, io_task
 from tasks.runtime import Runtime
 from tradebot.adapters.paper import Quote, to_price
+from tradebot.calendars import daily_open_time
 from tradebot.domain import ZERO, ClientOrderId, Portfolio, Position, Side, Signal, Symbol
 from tradebot.store import ledger
 from tradebot.store.db import transaction
@@ -115,8 +116,13 @@ def fill_paper_orders(rt: Runtime, start: datetime, end: datetime) -> int:
     with rt.sessions() as s:
         bars = read_bars(s, rt.symbols, rt.settings.data.timeframe, start, end - timedelta(microseconds=1))
     first = bars.groupby("symbol").head(1)
-    quotes = {r.symbol: Quote(r.ts.to_pydatetime(), to_price(r.open), to_price(r.high), to_price(r.low))
-              for r in first.itertuples()}
+    daily = rt.settings.data.timeframe == "1Day"
+    quotes = {}
+    for r in first.itertuples():
+        ts = r.ts.to_pydatetime()
+        # A daily stock bar is labelled midnight UTC but its open trades at the session open.
+        opened = daily_open_time(rt.instruments[Symbol(r.symbol)].asset_class, ts) if daily else ts
+        quotes[str(r.symbol)] = Quote(opened, to_price(r.open), to_price(r.high), to_price(r.low))
     return len(rt.broker.on_quotes(quotes))
 
 

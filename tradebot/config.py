@@ -52,7 +52,8 @@ class DataConfig(_Section):
     source: Literal["synthetic", "file"] = "synthetic"
     path: Path | None = None
     seed: int = Field(default=7, ge=0)
-    timeframe: Literal["1Day"] = "1Day"
+    # Replays and trade cycles step in days; ingestion also takes intraday bars.
+    timeframe: Literal["1Min", "5Min", "1Hour", "1Day"] = "1Day"
 
 
 class StrategyConfig(_Section):

@@ -136,3 +136,23 @@ def test_each_cycle_left_table_and_markdown_artifacts(replayed):
 def _cash_delta(f: FillRow) -> Decimal:
     signed = f.qty if f.side == "buy" else -f.qty
     return -signed * f.price - f.commission
+
+
+def test_orders_fill_at_the_first_open_after_submission(sessions):
+    from datetime import timedelta
+
+    from tradebot.calendars import session_open
+
+    with sessions() as s:
+        rows = s.execute(select(FillRow.symbol, FillRow.ts, OrderRow.submitted_at).join(
+            OrderRow, OrderRow.client_order_id == FillRow.client_order_id)).all()
+    assert rows
+    for symbol, filled, sent in rows:
+        assert filled > sent
+        if "/" in symbol:  # crypto: the next daily bar opens the instant the order is sent
+            assert filled - sent < timedelta(seconds=1), (symbol, sent, filled)
+        else:  # stocks: the next NYSE session's open
+            day = sent.date()
+            while session_open(day) is None or session_open(day) < sent:
+                day += timedelta(days=1)
+            assert filled == session_open(day), (symbol, sent, filled)

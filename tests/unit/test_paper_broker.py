@@ -111,3 +111,9 @@ def test_accounts_are_isolated(sessions, broker):
     broker.submit_order(intent("x"), T0)
     broker.on_quotes(bar())
     assert other.cash() == Decimal("500") and other.positions() == [] and other.get_order(ClientOrderId("x")) is None
+
+
+def test_a_fill_is_stamped_after_its_submission_even_on_a_quote_at_that_instant(broker):
+    broker.submit_order(intent("now"), T1)
+    [fill] = broker.on_quotes(bar(ts=T1))
+    assert fill.ts > T1 and fill.ts - T1 < timedelta(seconds=1)

@@ -351,6 +351,7 @@ def expected_failures(df: pd.DataFrame) -> list[set[str]]:
     return expected
 
 
+@pytest.mark.slow  # ~30 GX runs at ~0.25 s each
 @PROPERTY
 @given(clean_frames())
 def test_a_clean_generated_frame_passes_entirely(df: pd.DataFrame) -> None:
@@ -359,6 +360,7 @@ def test_a_clean_generated_frame_passes_entirely(df: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(out.good, df)
 
 
+@pytest.mark.slow  # ~30 GX runs at ~0.25 s each
 @PROPERTY
 @given(corrupt_frames())
 def test_nothing_bad_passes_and_each_row_reports_exactly_what_it_broke(df: pd.DataFrame) -> None:
@@ -376,6 +378,7 @@ def test_nothing_bad_passes_and_each_row_reports_exactly_what_it_broke(df: pd.Da
     assert all("disagree" not in e.details for e in out.expectations)
 
 
+@pytest.mark.slow  # ~30 GX runs at ~0.25 s each
 @PROPERTY
 @given(st.integers(25, 60).flatmap(lambda n: st.tuples(
     st.just(n), st.integers(1, n - 1), st.one_of(st.floats(1.5, 10), st.floats(0.1, 0.67)))))

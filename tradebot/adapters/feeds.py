@@ -45,11 +45,11 @@ class FilePriceFeed:
 
     name = "file"
 
-    def __init__(self, path: Path, symbols: Sequence[str] | None = None) -> None:
+    def __init__(self, path: Path, symbols: Sequence[str] | None = None, timeframe: str | None = None) -> None:
         from tradebot.adapters.files import read_bars
 
         self.path = path
-        self._bars = read_bars(path, symbols=symbols)
+        self._bars = read_bars(path, symbols=symbols, timeframe=timeframe)
         if self._bars.empty:
             raise DataError(f"{path}: no bars found; point data.path at a CSV/Parquet file or folder of them")
 

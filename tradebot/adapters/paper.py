@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
@@ -65,6 +65,7 @@ class PaperBroker:
         slippage_bps: Decimal = Decimal("5"),
         commission_bps: Decimal = Decimal("1"),
         allow_short: bool = False,
+        latency: timedelta = timedelta(milliseconds=1),
     ) -> None:
         self._sessions = sessions
         self.account = account
@@ -72,6 +73,8 @@ class PaperBroker:
         self._commission = Decimal(commission_bps) / BPS
         self._allow_short = allow_short
         self._initial_cash = Decimal(initial_cash)
+        # No order fills at the instant it is sent: a fill is stamped at least this long after submission.
+        self._latency = latency
 
     def open_account(self, now: datetime) -> None:
         """Create the account with its initial cash if it does not exist yet."""
@@ -159,8 +162,8 @@ class PaperBroker:
             ).all()
             for order in working:
                 quote = quotes.get(order.symbol)
-                if quote is None or quote.ts <= order.submitted_at:
-                    continue  # no price after the order yet: it keeps resting
+                if quote is None or quote.ts < order.submitted_at:
+                    continue  # no price since the order was sent: it keeps resting
                 fill = self._try_fill(s, acct, order, quote)
                 if fill is not None:
                     fills.append(fill)
@@ -187,12 +190,12 @@ class PaperBroker:
             qty=order.qty,
             price=price,
             commission=commission,
-            ts=q.ts,
+            ts=max(q.ts, order.submitted_at + self._latency),
         )
         acct.cash += fill.cash_delta
         self._apply_position(s, fill)
         order.status, order.filled_qty, order.avg_fill_price, order.updated_at = (
-            OrderStatus.FILLED.value, order.qty, price, q.ts,
+            OrderStatus.FILLED.value, order.qty, price, fill.ts,
         )
         s.add(PaperFillRow(account=self.account, **_fill_fields(fill)))
         return fill

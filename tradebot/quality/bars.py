@@ -386,12 +386,11 @@ def validate_bars(
     names = np.array(RULE_NAMES, dtype=object)
     failed = [",".join(names[row]) for row in matrix[any_bad]]
 
-    good = work.set_axis(df.index)
+    # Everything below is positional, so a caller's index with repeated labels cannot misalign rows.
     extra = [c for c in df.columns if c not in BAR_COLUMNS]
-    if extra:
-        good = pd.concat([good, df[extra]], axis=1)
-    good = good[~any_bad]
-    quarantined = df[any_bad].assign(failed=pd.Series(failed, index=df.index[any_bad], dtype="str"))
+    good = pd.concat([work, df[extra].reset_index(drop=True)], axis=1) if extra else work
+    good = good.set_axis(df.index)[~any_bad]
+    quarantined = df[any_bad].assign(failed=pd.array(failed, dtype="str"))
 
     if now is not None and max_staleness is not None:
         symbols = sorted(work["symbol"].dropna().unique().tolist())

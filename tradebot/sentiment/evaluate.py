@@ -62,7 +62,7 @@ class EvalReport:
             m = self.per_class[label]
             lines.append(f"{label:<10}{m.precision:>10.4f}{m.recall:>10.4f}{m.f1:>10.4f}{m.support:>9}")
         lines.append("confusion (rows true, cols predicted): " + " ".join(self.labels))
-        for label, row in zip(self.labels, self.confusion):
+        for label, row in zip(self.labels, self.confusion, strict=True):
             lines.append(f"{label:<10}" + "".join(f"{c:>9}" for c in row))
         return "\n".join(lines)
 
@@ -78,7 +78,7 @@ def evaluate(y_true: Sequence[str], y_pred: Sequence[str]) -> EvalReport:
         raise ValueError(f"evaluate: {len(y_true)} true labels but {len(y_pred)} predictions")
     index = {label: i for i, label in enumerate(LABELS)}
     confusion = [[0] * len(LABELS) for _ in LABELS]
-    for t, p in zip(y_true, y_pred):
+    for t, p in zip(y_true, y_pred, strict=True):
         if t not in index or p not in index:
             raise ValueError(f"evaluate: labels must be one of {LABELS}, got {t!r} / {p!r}")
         confusion[index[t]][index[p]] += 1
@@ -106,7 +106,7 @@ def fit_thresholds(scores: Sequence[float], y_true: Sequence[str], step: float =
     # With t_neg <= 0 <= t_pos accuracy splits into a negative-side and a positive-side count, so
     # each threshold is searched on its own. Ties go to the threshold nearest 0.
     grid = [round(i * step, 6) for i in range(int(limit / step) + 1)]
-    pairs = list(zip(scores, y_true))
+    pairs = list(zip(scores, y_true, strict=True))
 
     def side_hits(t: float, sign: int) -> int:
         hits = 0
@@ -161,7 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     t_neg, t_pos = fit_thresholds(train_scores, train[1])
     print(f"{model.model_version}: thresholds in use t_neg={model.t_neg} t_pos={model.t_pos}; "
           f"fitted on train t_neg={t_neg} t_pos={t_pos}")
-    for name, (texts, labels), scores in (("train", train, train_scores),
+    for name, (_texts, labels), scores in (("train", train, train_scores),
                                           ("valid", valid, [model.compound(t) for t in valid[0]])):
         print(f"\n== {name}\n" + evaluate(labels, [model.label_for(s) for s in scores]).format_text())
     return 0

@@ -82,7 +82,8 @@ _EVENTS = {
     "delisting": -2.0, "writedown": -1.6, "write-down": -1.6, "writedowns": -1.6, "impairment": -1.5,
     "probe": -1.3, "subpoena": -1.5, "fined": -1.6, "sued": -1.3, "recall": -1.2, "recalls": -1.2,
     "halts": -1.2, "halted": -1.2, "warns": -1.5, "warned": -1.4, "profitable": 1.9,
-    "profitability": 0.8, "strengthen": 1.3, "savings": 1.2, "diminished": -1.3,
+    "profitability": 0.8, "strengthen": 1.3, "savings": 1.2, "diminished": -1.3, "challenging": -1.5, "synergies": 1.2,
+    "difficult": -1.5, "uncertain": -1.2,
 }
 # General VADER words that describe business performance or market mood. The analyzer damps
 # general English (GENERAL_WEIGHT); these keep full weight. Values are VADER's own unless noted.
@@ -91,7 +92,7 @@ _PERFORMANCE = {
     "strengthens": 2.0, "strengthening": 2.0, "positive": 2.6, "negative": -2.7, "success": 2.7,
     "successful": 2.8, "successfully": 2.2, "optimistic": 1.3, "optimism": 2.5, "upbeat": 1.8,
     "pessimistic": -1.5, "pessimism": -1.5, "confidence": 2.3, "confident": 2.2, "robust": 1.4,
-    "solid": 1.2, "weak": -1.9, "weakness": -1.8, "weaken": -1.8, "weakened": -1.3, "weakens": -1.3,
+    "solid": 1.4, "weak": -1.9, "weakness": -1.8, "weaken": -1.8, "weakened": -1.3, "weakens": -1.3,
     "weakest": -2.3, "sluggish": -1.7, "disappointing": -2.2, "disappointed": -2.1, "disappoint": -1.7,
     "concern": -1.2, "concerns": -1.2, "worries": -1.8, "worried": -1.2, "fears": -1.8,
     "uncertainty": -1.4, "crisis": -3.1, "recession": -1.8, "fraud": -2.8, "bankrupt": -2.6,
@@ -99,8 +100,8 @@ _PERFORMANCE = {
     "pressures": -1.3, "struggling": -1.8, "struggles": -1.6, "troubled": -1.8, "failed": -2.3,
     "failure": -2.3, "fails": -1.8, "lost": -1.3, "loses": -1.3, "losing": -1.6, "downside": -1.0,
     "approval": 2.1, "approved": 1.8, "approves": 1.7, "won": 2.7, "wins": 2.7, "win": 2.8,
-    "awarded": 1.7, "record": 1.0, "benefit": 2.0, "benefited": 1.6, "hit": -0.8,
-    "hits": -0.8, "suffered": -2.2, "drag": -1.2, "dragged": -1.2, "stall": -0.8, "stalls": -0.8,
+    "awarded": 1.7, "record": 1.0, "benefit": 2.0, "benefited": 1.6,
+    "suffered": -2.2, "drag": -1.2, "dragged": -1.2, "stall": -0.8, "stalls": -0.8,
     "stalled": -1.0, "delay": -1.3, "delayed": -0.9, "delays": -1.1, "suspended": -2.1, "suspend": -1.3,
     "bailout": -0.4, "scandal": -1.9, "volatile": -0.6, "boost": 1.7, "boosts": 1.3, "boosted": 1.5,
 }
@@ -111,8 +112,8 @@ _PERFORMANCE = {
 # topic of most results sentences ("operating profit totalled ...") rather than good news itself.
 NEUTRAL_IN_FINANCE: frozenset[str] = frozenset({
     "share", "shares", "gross", "crude", "interest", "credit", "value", "values", "asset", "assets",
-    "security", "securities", "profit", "profits", "care", "limited", "natural", "energy", "trust", "united", "free",
-    "like", "no", "well", "wells", "worth", "liability", "liabilities", "demand",
+    "security", "securities", "profit", "profits", "care", "limited", "natural", "energy", "trust",
+    "united", "free", "like", "no", "well", "wells", "worth", "liability", "liabilities", "demand",
     "pay", "treasury", "highlight", "solutions", "significant", "certain", "kind",
     "party", "supreme", "special", "entertainment", "exclusive", "active", "smart", "clean", "legal",
     "important", "number", "charges", "matter", "play", "safety", "holiday", "amazon",
