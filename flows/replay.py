@@ -10,6 +10,7 @@ from flows.trade_cycle import cycle_steps
 from tasks.ingest import fetch_bars, fetch_news, gate_and_store_bars, gate_and_store_news
 from tasks.runtime import build_runtime
 from tasks.summary import record_day, replay_summary
+from tradebot.calendars import nyse
 from tradebot.config import load_settings
 from tradebot.errors import ConfigError
 from tradebot.store import ledger
@@ -23,9 +24,7 @@ DAY = timedelta(days=1)
 
 def replay_days(sessions: int, end: date) -> list[date]:
     """Return the calendar days covering the last `sessions` NYSE sessions up to end."""
-    import exchange_calendars as xc
-
-    cal = xc.get_calendar("XNYS")
+    cal = nyse()
     last = cal.date_to_session(end.isoformat(), direction="previous")
     first = cal.session_offset(last, -(sessions - 1))
     return [first.date() + timedelta(days=i) for i in range((last - first).days + 1)]

@@ -81,9 +81,8 @@ def build_runtime(settings: Settings, run_id: str, kind: str, now: datetime,
         instruments = {Symbol(s): _file_instrument(s) for s in settings.universe.symbols}
         news = None
     else:
-        from tradebot.adapters.synthetic import DEFAULT_CRYPTO, DEFAULT_STOCKS
-
         from tradebot.adapters.feeds import SyntheticFeed
+        from tradebot.adapters.synthetic import DEFAULT_CRYPTO, DEFAULT_STOCKS
 
         known = {i.symbol: i for i in (*DEFAULT_STOCKS, *DEFAULT_CRYPTO)}
         unknown = [s for s in settings.universe.symbols if s not in known]

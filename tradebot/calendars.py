@@ -10,15 +10,21 @@ from tradebot.domain import AssetClass
 
 
 @lru_cache(maxsize=1)
-def _nyse() -> Any:
+def nyse() -> Any:
+    """Return the NYSE calendar (built once per process)."""
+    import warnings
+
     import exchange_calendars as xc
 
-    return xc.get_calendar("XNYS")
+    # exchange_calendars 4.13 trips a pandas 3.1 deprecation inside its constructor; nothing of ours.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*Series.values.*", category=Warning)
+        return xc.get_calendar("XNYS")
 
 
 def session_open(day: date) -> datetime | None:
     """Return the NYSE open of day in UTC, or None when the exchange is closed that day."""
-    cal = _nyse()
+    cal = nyse()
     label = day.isoformat()
     if not cal.is_session(label):
         return None

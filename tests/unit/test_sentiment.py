@@ -14,7 +14,8 @@ from tradebot.errors import DataError
 from tradebot.sentiment import MODEL_VERSION, SentimentAnalyzer, SentimentResult
 from tradebot.sentiment.analyzer import HEDGE_FACTOR, T_NEG, T_POS
 from tradebot.sentiment.evaluate import evaluate, fit_thresholds, load_labelled_csv, main
-from tradebot.sentiment.rules import rewrite
+from tradebot.sentiment.rules import RULES as PHRASE_RULES
+from tradebot.sentiment.rules import is_hedged, rewrite
 
 POS, NEU, NEG = SentimentLabel.POSITIVE, SentimentLabel.NEUTRAL, SentimentLabel.NEGATIVE
 TWITTER = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "sentiment" / \
@@ -236,9 +237,19 @@ def test_skipping_vader_for_filler_never_changes_a_score(analyzer: SentimentAnal
              "S&P 500 turns negative, down less than a point, amid uncertainty !!"]
     for text in texts:
         prepared = rewrite(text.lower())
-        assert analyzer.compound(text) == pytest.approx(
-            analyzer._vader.polarity_scores(prepared)["compound"] * (HEDGE_FACTOR if "could" in text else 1),
-            abs=1e-4), text
+        full = analyzer._vader.polarity_scores(prepared)["compound"]
+        assert analyzer.compound(text) == pytest.approx(full * (HEDGE_FACTOR if is_hedged(text) else 1),
+                                                        abs=1e-4), text
+
+
+def test_the_trigger_scan_never_skips_a_rule_that_would_match() -> None:
+    # rewrite() runs only the rules whose trigger words occur; running all must give the same text.
+    for text, _ in VOCABULARY + RULES + AMOUNTS + PHRASEBANK_STYLE + NEGATION:
+        lowered = text.lower()
+        every = lowered
+        for rule in PHRASE_RULES:
+            every = rule.pattern.sub(rule.repl, every)
+        assert rewrite(lowered) == every, text
 
 
 # --- metrics ---------------------------------------------------------------------------------------

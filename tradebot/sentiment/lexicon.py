@@ -82,8 +82,8 @@ _EVENTS = {
     "delisting": -2.0, "writedown": -1.6, "write-down": -1.6, "writedowns": -1.6, "impairment": -1.5,
     "probe": -1.3, "subpoena": -1.5, "fined": -1.6, "sued": -1.3, "recall": -1.2, "recalls": -1.2,
     "halts": -1.2, "halted": -1.2, "warns": -1.5, "warned": -1.4, "profitable": 1.9,
-    "profitability": 0.8, "strengthen": 1.3, "savings": 1.2, "diminished": -1.3, "challenging": -1.5, "synergies": 1.2,
-    "difficult": -1.5, "uncertain": -1.2,
+    "profitability": 0.8, "strengthen": 1.3, "savings": 1.2, "synergies": 1.2, "diminished": -1.3,
+    "challenging": -1.5, "difficult": -1.5, "uncertain": -1.2,
 }
 # General VADER words that describe business performance or market mood. The analyzer damps
 # general English (GENERAL_WEIGHT); these keep full weight. Values are VADER's own unless noted.

@@ -3,7 +3,7 @@
 A word list cannot tell "costs rose" (bad) from "sales rose" (good), or "cuts price target" (bad)
 from "cuts costs" (good). Each rule here recognises one such construction and replaces it with a
 marker from lexicon.py, so VADER then scores the marker like any word (negation included).
-Rules are precompiled and guarded by cheap substring checks so that most texts skip most regexes.
+Rules are precompiled and guarded by one cheap scan for trigger words, so most texts skip most regexes.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ _MAY_VERB = re.compile(r"\bmay\b|(?<!(?i:\bin ))(?<!(?i:\bof ))(?<!(?i:\bby ))(?
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """One rewrite: `pattern.sub(repl, text)`, tried only when one of its trigger substrings occurs."""
+    """One rewrite: `pattern.sub(repl, text)`, tried only when one of its trigger words occurs."""
 
     name: str
     triggers: tuple[str, ...]
@@ -95,7 +95,7 @@ class Rule:
 
 
 def _rule(name: str, triggers: str, pattern: str, repl: str | Callable[[re.Match[str]], str]) -> Rule:
-    """Compile one rule; triggers are space-separated lowercase substrings, one of which must occur."""
+    """Compile one rule; triggers are space-separated lowercase word starts, one of which must occur."""
     # Pad every replacement with spaces: a match that ends inside "3.40," must not glue the marker
     # to the next word, or VADER would not find it.
     if callable(repl):
@@ -144,7 +144,7 @@ def _subject_move(m: re.Match[str]) -> str:
 _COST_RE = re.compile(COST)
 _COST_TRIGGERS = ("cost expens loss deficit debt liabil unemploy jobless inflation provision impair write "
                   "charge default delinq loans npl layoff job redundan churn tariff uncertain concern fear "
-                  "worr pressure short volatil outflow raw input fuel energy")
+                  "worr pressure short volatil outflow raw input fuel energy indebted")
 _METRIC_TRIGGERS = ("sale revenue turnover profit income earning eps ebit result margin order backlog "
                     "deliver shipment export volume share traffic booking cash subscriber user demand")
 _VERSUS = r"\b(?:from|compared\s+(?:to|with)|versus|vs\.?|against)\s+(?:an?\s+)?(?:\S+\s+){0,2}?"
@@ -157,7 +157,7 @@ RULES: tuple[Rule, ...] = (
     _rule("swung to loss", "loss red deficit",
           r"\b(?:swung|swings|swing|turned|turns|turn|fell|falls|slipped|slips|plunged|sank|dropped|went|"
           r"moved|slid)\s+(?:in)?to\s+(?:an?\s+)?(?:\S+\s+){0,2}?(?:loss|losses|deficit|the\s+red)\b", NEG2),
-    _rule("swung to profit", "profit black earning income",
+    _rule("swung to profit", "profit black earning income ebit result",
           rf"\b(?:swung|swings|swing|turned|turns|turn|returned|returns|return|back|moved)\s+(?:in)?to\s+"
           rf"(?:an?\s+)?(?:\S+\s+){{0,2}}?(?:{RESULT}|profitability|the\s+black)\b|\bturned\s+profitable\b",
           POS2),
@@ -188,8 +188,8 @@ RULES: tuple[Rule, ...] = (
     _rule("cuts costs", "cost expens debt tariff",
           rf"\b(?:{CUT}|pays?\s+down|paid\s+down|repaid|repays?|slim(?:s|med)?|rein(?:s|ed)?\s+in)\s+"
           rf"(?:\S+\s+){{0,2}}?(?:costs?|expenses|debts?|tariffs)\b", POS),
-    _rule("cost savings", "cost", r"\bcost[\s-]+(?:savings?|cuts|cutting|reductions?|efficienc(?:y|ies)|synerg\w*)\b",
-          POS),
+    _rule("cost savings", "cost",
+          r"\bcost[\s-]+(?:savings?|cuts|cutting|reductions?|efficienc(?:y|ies)|synerg\w*)\b", POS),
     # Layoffs are bad news whatever the verb.
     _rule("job cuts", "job staff work employ position headcount personnel laid lay redundan negotiation",
           rf"\b(?:{CUT}|eliminat\w*|shed\w*|axe[sd]?|slash\w*)\s+(?:\S+\s+){{0,3}}?{STAFF}\b"
@@ -229,7 +229,7 @@ RULES: tuple[Rule, ...] = (
           r"bags|booked|books)\s+(?:\S+\s+){0,4}?(?:orders?|contracts?|deals?)\b", POS),
     _rule("pull guidance", "withdr pull suspend scrap axe",
           rf"\b{PULL}\s+{_W}{{0,3}}?{TARGET}\b|\b{TARGET}\s+{PULL}\b", NEG2),
-    _rule("up/downgrade to hold", "hold neutral weight perform line",
+    _rule("up/downgrade to hold", "hold neutral weight equal perform line",
           rf"\b(?:(?P<up>{RAISE}|upgrade[sd]?|moves?\s+up)|{CUT}|downgrade[sd]?|moves?\s+down)\s+{_W}{{0,4}}?"
           rf"to\s+{HOLD}\b", lambda m: POS2 if m["up"] else NEG2),
     # "started at Buy", "Buy rating", "upgraded to Buy" -- but not "plans to buy a rival".
@@ -281,11 +281,12 @@ RULES: tuple[Rule, ...] = (
 
 def _trigger_index(rules: Sequence[Rule]) -> tuple[re.Pattern[str], dict[str, frozenset[int]]]:
     """Return one regex finding every trigger occurrence, and the rules each found trigger enables."""
-    # One scan of the text replaces ~30 per-rule searches. The lookahead lets matches overlap;
-    # where several triggers start at one position the longest is reported, so each trigger also
-    # enables the rules of every trigger that is a prefix of it.
+    # One scan of the text replaces ~30 per-rule searches. Triggers are word starts ("expens",
+    # "withdr"), or "%", so the scan only tries word boundaries. The lookahead lets matches
+    # overlap; where several triggers start at one position the longest is reported, so each
+    # trigger also enables the rules of every trigger that is a prefix of it.
     stems = sorted({t for r in rules for t in r.triggers}, key=len, reverse=True)
-    finder = re.compile("(?=(" + "|".join(re.escape(t) for t in stems) + "))")
+    finder = re.compile(r"(?:\b|(?=%))(?=(" + "|".join(re.escape(t) for t in stems) + "))")
     enables = {s: frozenset(i for i, r in enumerate(rules) for t in r.triggers if s.startswith(t))
                for s in stems}
     return finder, enables
