@@ -96,8 +96,10 @@ def build_runtime(settings: Settings, run_id: str, kind: str, now: datetime,
                          allow_short=settings.risk.allow_short)
     with transaction(sessions) as s:
         upsert_instruments(s, list(instruments.values()))
-        ensure_run(s, run_id, kind, settings.mode.value, settings.paper.initial_cash, now,
-                   {"strategy": settings.strategy.name, "data": data.source, "seed": data.seed})
+        # started_at is when the run really began (wall clock), whatever simulated time it replays.
+        ensure_run(s, run_id, kind, settings.mode.value, settings.paper.initial_cash, datetime.now(UTC),
+                   {"strategy": settings.strategy.name, "data": data.source, "seed": data.seed,
+                    "simulated_start": now.isoformat()})
     broker.open_account(now)
     return Runtime(settings, sessions, run_id, instruments, prices, news, broker, kind)
 

@@ -1,13 +1,10 @@
 """A short replay through the real flows and tasks, then the ledger's invariants."""
 
-from datetime import date
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import func, select
 
 from tradebot.adapters.paper import PaperBroker
-from tradebot.store.db import make_engine, session_factory
 from tradebot.store.market import BarRow
 from tradebot.store.trading import (
     EquitySnapshotRow,
@@ -19,25 +16,6 @@ from tradebot.store.trading import (
     RunRow,
     SignalRow,
 )
-
-END = date(2026, 10, 30)
-
-
-@pytest.fixture(scope="module")
-def replayed(tmp_path_factory):
-    """Replay 12 sessions twice into one ledger; return (ledger url, both summaries)."""
-    from flows.replay import replay
-
-    home = tmp_path_factory.mktemp("home")
-    overrides = {"home": str(home)}
-    first = replay(days=12, end=END, overrides=overrides)
-    second = replay(days=12, end=END, overrides=overrides, artifacts=False)
-    return f"sqlite:///{(home / 'ledger.db').resolve()}", first, second
-
-
-@pytest.fixture(scope="module")
-def sessions(replayed):
-    return session_factory(make_engine(replayed[0]))
 
 
 def test_replay_trades_and_reports_what_it_did(replayed):
