@@ -42,7 +42,8 @@ def replay(days: int = 60, end: date | None = None, config_path: str | None = No
     calendar_days = replay_days(days, end or DEFAULT_END)
     start = datetime.combine(calendar_days[0], time(), UTC)
     run_id = run_id or f"replay-{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
-    rt = build_runtime(settings, run_id, "replay", start, start=start - WARMUP)
+    until = datetime.combine(calendar_days[-1], time(), UTC) + DAY
+    rt = build_runtime(settings, run_id, "replay", start, start=start - WARMUP, until=until)
     # Warm-up history so indicators and charts have context before the first simulated day.
     gate_and_store_bars(rt, fetch_bars(rt, start - WARMUP, start), f"bars-{run_id}-warmup", start)
     gate_and_store_news(rt, fetch_news(rt, start - timedelta(days=7), start), f"news-{run_id}-warmup", start)

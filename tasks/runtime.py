@@ -67,8 +67,11 @@ class Runtime:
 
 
 def build_runtime(settings: Settings, run_id: str, kind: str, now: datetime,
-                  start: datetime | None = None) -> Runtime:
-    """Open the ledger, resolve the universe and feeds, and open the paper account for run_id."""
+                  start: datetime | None = None, until: datetime | None = None) -> Runtime:
+    """Open the ledger, resolve the universe and feeds, and open the paper account for run_id.
+
+    now is the run's (possibly simulated) start; start and until bound the data it will ask for.
+    """
     settings.require_runnable()
     sessions = open_ledger(settings.ledger_url)
     data = settings.data
@@ -90,7 +93,8 @@ def build_runtime(settings: Settings, run_id: str, kind: str, now: datetime,
             raise DataError(f"unknown symbol(s) {', '.join(unknown)}: the built-in market has {', '.join(known)}")
         instruments = {Symbol(s): known[s] for s in settings.universe.symbols}
         first = min(SYNTHETIC_EPOCH, start or now)
-        prices = news = SyntheticFeed(data.seed, list(instruments.values()), first, now + SYNTHETIC_AHEAD)
+        last = max(now, until or now) + SYNTHETIC_AHEAD
+        prices = news = SyntheticFeed(data.seed, list(instruments.values()), first, last)
     broker = PaperBroker(sessions, account=run_id, initial_cash=settings.paper.initial_cash,
                          slippage_bps=settings.paper.slippage_bps, commission_bps=settings.paper.commission_bps,
                          allow_short=settings.risk.allow_short)

@@ -134,3 +134,23 @@ def test_orders_fill_at_the_first_open_after_submission(sessions):
             while session_open(day) is None or session_open(day) < sent:
                 day += timedelta(days=1)
             assert filled == session_open(day), (symbol, sent, filled)
+
+
+def test_every_replayed_session_has_a_bar_for_every_symbol_and_news_flows_daily(sessions, replayed):
+    from datetime import UTC, datetime, time, timedelta
+
+    from tradebot.calendars import session_open
+    from tradebot.store.market import NewsItemRow
+
+    summary = replayed[1]
+    first = datetime.combine(datetime.fromisoformat(summary["first_day"]).date(), time(), UTC)
+    last = datetime.combine(datetime.fromisoformat(summary["last_day"]).date(), time(), UTC)
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    with sessions() as s:
+        for sym in summary["symbols"]:
+            have = set(s.scalars(select(BarRow.ts).where(BarRow.symbol == sym, BarRow.ts >= first, BarRow.ts <= last)))
+            want = {d for d in days if "/" in sym or session_open(d.date()) is not None}
+            assert have == want, f"{sym}: missing {sorted(want - have)[:3]}"
+        published = s.scalars(select(NewsItemRow.published_at).where(NewsItemRow.published_at >= first)).all()
+    news_days = {p.date() for p in published}
+    assert len(news_days) >= 0.8 * len(days)
