@@ -9,6 +9,7 @@ from prefect.events import emit_event
 
 from tasks.ingest import fetch_bars, gate_and_store_bars
 from tasks.runtime import build_runtime
+from tradebot.adapters.feeds import FilePriceFeed
 from tradebot.config import load_settings
 from tradebot.store.marketdata import last_bar_ts
 
@@ -24,8 +25,14 @@ def ingest_prices(config_path: str | None = None, end: datetime | None = None,
     rt = build_runtime(settings, settings.paper.account, "paper", end)
     with rt.sessions() as s:
         last = last_bar_ts(s, rt.symbols, settings.data.timeframe)
-    # Incremental: start after the oldest "newest bar" so no symbol misses a bar.
-    start = min(last.values()) + timedelta(microseconds=1) if len(last) == len(rt.symbols) else end - DEFAULT_BACKFILL
+    # A file is loaded whole (the upsert makes a reload harmless). A provider is asked incrementally:
+    # from just after the oldest "newest bar", so no symbol misses a bar, or a default backfill window.
+    if isinstance(rt.prices, FilePriceFeed):
+        start = rt.prices.span()[0]
+    elif len(last) == len(rt.symbols):
+        start = min(last.values()) + timedelta(microseconds=1)
+    else:
+        start = end - DEFAULT_BACKFILL
     bars = fetch_bars(rt, start, end)
     summary = gate_and_store_bars(rt, bars, f"bars-{end:%Y%m%dT%H%M%S}", end)
     emit_event(event="tradebot.prices.ingested", resource={"prefect.resource.id": f"tradebot.run.{rt.run_id}"},

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pandas as pd
 
@@ -26,8 +26,9 @@ def gate_and_store_bars(rt: Runtime, bars: pd.DataFrame, batch: str, now: dateti
     """Validate a bar batch and store only rows that pass; returns the gate summary."""
     with rt.sessions() as s:
         symbols = sorted(bars["symbol"].unique()) if len(bars) else []
-        # Recent stored history lets the gate judge a new bar's jump against the real series.
-        history = read_bars(s, symbols, rt.settings.data.timeframe, None, now).groupby("symbol").tail(40) \
+        # Stored bars just before the batch let the gate judge a new bar's jump against the real series.
+        before = bars["ts"].min() - timedelta(microseconds=1) if symbols else now
+        history = read_bars(s, symbols, rt.settings.data.timeframe, None, before).groupby("symbol").tail(40) \
             if symbols else None
     outcome = validate_bars(bars, batch=batch, last_stored=history)
     with transaction(rt.sessions) as s:
