@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from flows.cli_sentiment import app as sentiment_app
 from tradebot.errors import TradebotError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Automated multi-asset trading bot.")
@@ -17,6 +18,7 @@ db_app = typer.Typer(no_args_is_help=True, help="Ledger schema migrations.")
 ingest_app = typer.Typer(no_args_is_help=True, help="Run ingestion flows now.")
 app.add_typer(db_app, name="db")
 app.add_typer(ingest_app, name="ingest")
+app.add_typer(sentiment_app, name="sentiment")
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="JSON config file (default ./tradebot.json)")]
 _state: dict[str, Any] = {"debug": False, "verbose": False}
@@ -34,9 +36,30 @@ def _settings(config: Path | None, runnable: bool = False, **overrides: Any):  #
 
     settings = load_settings(config, **overrides)
     if runnable:
-        settings.require_runnable()  # before a Prefect server starts: missing keys fail in milliseconds
+        # Before a Prefect server starts, so missing keys or a misspelt strategy fail in milliseconds.
+        settings.require_runnable()
+        _check_strategies(settings)
     prepare(settings, verbose=_state["verbose"])
     return settings
+
+
+def _check_strategies(settings: Any) -> None:
+    from strategies import create
+    from tradebot.errors import ConfigError
+
+    for i, spec in enumerate(settings.strategies):
+        try:
+            create(spec.name, **spec.params)
+        except ValueError as exc:
+            raise ConfigError(f"config: strategies[{i}] ({spec.name}): {exc}") from None
+
+
+@app.command("strategies")
+def strategies_cmd() -> None:
+    """List the strategies that can be named in the config."""
+    from strategies import available
+
+    typer.echo("\n".join(available()))
 
 
 @app.command()

@@ -21,8 +21,10 @@ EXAMPLE = {
         "_doc": "source: synthetic (seeded built-in market) | file (CSV/Parquet bars at path)",
         "source": "synthetic", "path": None, "seed": 7, "timeframe": "1Day",
     },
-    "strategy": {"_doc": "name: news_sentiment | sma_cross; params are passed to it",
-                 "name": "news_sentiment", "params": {"entry": 0.25, "exit": -0.05}},
+    "_strategies": "each: name (see `tradebot strategies`), weight in the signal processor, params for it",
+    "strategies": [{"name": "news_sentiment", "weight": 1.0, "params": {"entry": 0.25, "exit": -0.05}}],
+    "signals": {"_doc": "target weight = combined strength x weight_per_unit; pre-earnings targets are scaled",
+                "weight_per_unit": 0.25, "pre_earnings_scale": 0.5},
     "risk": {
         "_doc": "weights are fractions of equity",
         "max_position_weight": 0.15, "max_gross_exposure": 1.0, "max_open_positions": 8,

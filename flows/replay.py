@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from prefect import flow
 
 from flows.trade_cycle import cycle_steps
-from tasks.ingest import fetch_bars, fetch_news, gate_and_store_bars, gate_and_store_news
+from tasks.ingest import fetch_bars, fetch_news, gate_and_store_bars, gate_and_store_news, ingest_earnings
 from tasks.runtime import build_runtime
 from tasks.summary import record_day, replay_summary
 from tradebot.calendars import nyse
@@ -54,6 +54,7 @@ def replay(days: int = 60, end: date | None = None, config_path: str | None = No
             now = since + DAY  # the day's bars are complete at midnight UTC
             gate_and_store_bars(rt, fetch_bars(rt, since, now), f"bars-{run_id}-{day}", now)
             gate_and_store_news(rt, fetch_news(rt, since, now), f"news-{run_id}-{day}", now)
+            ingest_earnings(rt, now)
             result = cycle_steps(rt, since, now, artifacts=artifacts)
             prev_equity = record_day(rt, day, prev_equity, result)
             advance(day, result)

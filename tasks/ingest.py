@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 import pandas as pd
@@ -11,7 +12,7 @@ from tasks.runtime import Runtime
 from tradebot.domain import NewsItem
 from tradebot.quality import validate_bars, validate_news
 from tradebot.store.db import transaction
-from tradebot.store.marketdata import read_bars, upsert_bars, upsert_news
+from tradebot.store.marketdata import read_bars, upsert_bars, upsert_earnings, upsert_news
 from tradebot.store.quality import record_gate
 
 
@@ -51,3 +52,17 @@ def gate_and_store_news(rt: Runtime, items: list[NewsItem], batch: str, now: dat
         new = upsert_news(s, outcome.good)
         record_gate(s, outcome, now)
     return {**outcome.summary(), "new": new}
+
+
+@io_task(name="ingest-earnings")
+def ingest_earnings(rt: Runtime, now: datetime) -> dict:
+    """Fetch the earnings calendar as known at now; store valid events, report the invalid ones."""
+    if rt.news is None:
+        return {"events": 0, "invalid": 0}
+    events = rt.news.request_earnings(rt.symbols, now)
+    # Numbers must be finite where present; anything else would poison surprise math downstream.
+    good = [e for e in events if all(v is None or math.isfinite(v) for v in
+                                     (e.eps_estimate, e.eps_actual, e.revenue_estimate, e.revenue_actual))]
+    with transaction(rt.sessions) as s:
+        upsert_earnings(s, good, rt.news.name)
+    return {"events": len(good), "invalid": len(events) - len(good)}

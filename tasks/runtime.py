@@ -56,14 +56,22 @@ class Runtime:
         return SentimentAnalyzer()
 
     @cached_property
-    def strategy(self) -> Strategy:
-        """Return the configured strategy."""
+    def strategies(self) -> list[Strategy]:
+        """Return the configured strategies, built once per runtime."""
         from strategies import create
 
-        try:
-            return create(self.settings.strategy.name, **self.settings.strategy.params)
-        except ValueError as exc:
-            raise ConfigError(f"config: strategy: {exc}") from None
+        built = []
+        for i, spec in enumerate(self.settings.strategies):
+            try:
+                built.append(create(spec.name, **spec.params))
+            except ValueError as exc:
+                raise ConfigError(f"config: strategies[{i}] ({spec.name}): {exc}") from None
+        return built
+
+    @property
+    def strategy_weights(self) -> dict[str, float]:
+        """Return each strategy's weight in the signal processor, by strategy name."""
+        return {spec.name: spec.weight for spec in self.settings.strategies}
 
 
 def build_runtime(settings: Settings, run_id: str, kind: str, now: datetime,
@@ -102,7 +110,7 @@ def build_runtime(settings: Settings, run_id: str, kind: str, now: datetime,
         upsert_instruments(s, list(instruments.values()))
         # started_at is when the run really began (wall clock), whatever simulated time it replays.
         ensure_run(s, run_id, kind, settings.mode.value, settings.paper.initial_cash, datetime.now(UTC),
-                   {"strategy": settings.strategy.name, "data": data.source, "seed": data.seed,
+                   {"strategies": [sp.name for sp in settings.strategies], "data": data.source, "seed": data.seed,
                     "simulated_start": now.isoformat()})
     broker.open_account(now)
     return Runtime(settings, sessions, run_id, instruments, prices, news, broker, kind)

@@ -18,11 +18,12 @@ from tradebot.calendars import daily_open_time
 from tradebot.domain import ZERO, ClientOrderId, Portfolio, Position, Side, Signal, Symbol
 from tradebot.store import ledger
 from tradebot.store.db import transaction
-from tradebot.store.marketdata import read_bars, read_sentiment
+from tradebot.store.marketdata import read_bars, read_earnings, read_sentiment
 from tradebot.store.trading import FillRow, OrderRow
 
 BAR_LOOKBACK = timedelta(days=120)
 NEWS_LOOKBACK = timedelta(days=7)
+EARNINGS_WINDOW = timedelta(days=45)
 DAY = timedelta(days=1)
 
 
@@ -50,10 +51,11 @@ def compute_signals(rt: Runtime, now: datetime, cycle_id: str) -> tuple[list[Sig
         # A daily bar stamped d is complete only at d + 1 day: never show a strategy an open bar.
         bars = read_bars(s, rt.symbols, rt.settings.data.timeframe, now - BAR_LOOKBACK, now - DAY)
         sentiment = read_sentiment(s, rt.symbols, rt.analyzer.model_version, now - NEWS_LOOKBACK, now)
+        earnings = read_earnings(s, rt.symbols, (now - EARNINGS_WINDOW).date(), (now + EARNINGS_WINDOW).date())
         pf = ledger.portfolio(s, rt.run_id)
     snap = MarketSnapshot(now=now, bars=bars, sentiment=sentiment, instruments=rt.instruments,
-                          positions=pf.positions)
-    signals = rt.strategy.signals(snap)
+                          positions=pf.positions, earnings=earnings)
+    signals = [sig for strategy in rt.strategies for sig in strategy.signals(snap)]
     with transaction(rt.sessions) as s:
         ids = ledger.record_signals(s, rt.run_id, cycle_id, signals)
     return signals, ids
@@ -66,7 +68,7 @@ def check_risk(rt: Runtime, signals: list[Signal], signal_ids: dict[tuple[str, s
     prices = latest_closes(rt, now)
     with rt.sessions() as s:
         pf = _with_open_orders(s, ledger.portfolio(s, rt.run_id), rt.run_id)
-    targets = targets_from_signals(signals, weight_per_unit=float(rt.settings.strategy.params.get("weight", 0.25)))
+    targets = targets_from_signals(signals, weight_per_unit=rt.settings.signals.weight_per_unit)
     proposals = decide(targets, pf, prices, rt.instruments, rt.settings.risk.limits(), cycle_id, now)
     with transaction(rt.sessions) as s:
         for p in proposals:

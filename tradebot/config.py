@@ -56,11 +56,22 @@ class DataConfig(_Section):
     timeframe: Literal["1Min", "5Min", "1Hour", "1Day"] = "1Day"
 
 
-class StrategyConfig(_Section):
-    """The strategy the trade cycle runs and its parameters."""
+class StrategySpec(_Section):
+    """One strategy the trade cycle runs, its weight in the signal processor, and its parameters."""
 
-    name: str = "news_sentiment"
-    params: dict[str, float | int | str | bool] = Field(default_factory=dict)
+    name: str = Field(min_length=1)
+    weight: float = Field(default=1.0, gt=0, le=10)
+    params: dict[str, float | int | str | bool | dict[str, float]] = Field(default_factory=dict)
+
+
+DEFAULT_STRATEGIES = (StrategySpec(name="news_sentiment"),)
+
+
+class SignalsConfig(_Section):
+    """How the signal processor turns signals into target weights."""
+
+    weight_per_unit: float = Field(default=0.25, gt=0, le=1)
+    pre_earnings_scale: float = Field(default=0.5, ge=0, le=1)
 
 
 class RiskConfig(_Section):
@@ -121,7 +132,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     universe: UniverseConfig = UniverseConfig()
     data: DataConfig = DataConfig()
-    strategy: StrategyConfig = StrategyConfig()
+    strategies: tuple[StrategySpec, ...] = Field(default=DEFAULT_STRATEGIES, min_length=1)
+    signals: SignalsConfig = SignalsConfig()
     risk: RiskConfig = RiskConfig()
     paper: PaperConfig = PaperConfig()
     alpaca: AlpacaConfig = AlpacaConfig()

@@ -83,3 +83,10 @@ def test_init_writes_a_config_that_loads(tmp_path):
     p = run("config", cwd=tmp_path)
     assert p.returncode == 0 and json.loads(p.stdout)["mode"] == "paper"
     assert_one_line_error(run("init", cwd=tmp_path), "already exists")
+
+
+def test_unknown_strategy_is_named_before_anything_runs(tmp_path):
+    (tmp_path / "c.json").write_text(json.dumps({"strategies": [{"name": "moon_phase"}]}))
+    p = run("cycle", "-c", "c.json", cwd=tmp_path)
+    assert_one_line_error(p, "strategies[0] (moon_phase): unknown strategy 'moon_phase'; available")
+    assert not (tmp_path / ".tradebot" / "ledger.db").exists()

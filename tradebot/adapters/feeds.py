@@ -35,9 +35,10 @@ class SyntheticFeed:
         return [_ingested(n, end) for n in self._news
                 if start <= n.published_at < end and wanted.intersection(n.symbols)]
 
-    def earnings(self) -> list[EarningsEvent]:
-        """Return the market's earnings calendar."""
-        return self._market.earnings()
+    def request_earnings(self, symbols: Sequence[str], now: datetime) -> list[EarningsEvent]:
+        """Return the calendar as known at now: actuals only for reports already released."""
+        wanted = set(symbols)
+        return [e for e in self._market.earnings(now) if e.symbol in wanted]
 
 
 class FilePriceFeed:

@@ -24,6 +24,7 @@ class Signal:
     reasons: tuple[str, ...] = ()
     news_ids: tuple[str, ...] = ()
     bar_ts: datetime | None = None  # the last bar the strategy looked at
+    tags: tuple[str, ...] = ()  # machine-readable flags for risk, e.g. "pre_earnings"
 
     def __post_init__(self) -> None:
         if not -1.0 <= self.strength <= 1.0:

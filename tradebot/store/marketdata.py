@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tradebot.domain import BAR_COLUMNS, EarningsEvent, Instrument, NewsItem, SentimentScore
+from tradebot.domain import BAR_COLUMNS, EarningsEvent, EarningsHour, Instrument, NewsItem, SentimentScore, Symbol
 from tradebot.store.market import (
     BarRow,
     EarningsEventRow,
@@ -113,3 +113,12 @@ def upsert_earnings(s: Session, events: Sequence[EarningsEvent], source: str) ->
              "revenue_actual": e.revenue_actual, "source": source} for e in events]
     upsert(s, EarningsEventRow.__table__, rows, ["symbol", "date"],
            ["hour", "eps_estimate", "eps_actual", "revenue_estimate", "revenue_actual", "source"])
+
+
+def read_earnings(s: Session, symbols: Sequence[str], start: date, end: date) -> list[EarningsEvent]:
+    """Return stored earnings events of symbols dated in [start, end]."""
+    q = (select(EarningsEventRow).where(EarningsEventRow.symbol.in_(symbols), EarningsEventRow.date >= start,
+                                        EarningsEventRow.date <= end).order_by(EarningsEventRow.date))
+    return [EarningsEvent(symbol=Symbol(r.symbol), date=r.date, hour=EarningsHour(r.hour), eps_estimate=r.eps_estimate,
+                          eps_actual=r.eps_actual, revenue_estimate=r.revenue_estimate,
+                          revenue_actual=r.revenue_actual) for r in s.scalars(q)]
