@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from flows.cli_sentiment import app as sentiment_app
+from flows.cli_trading import app as trading_app
 from tradebot.errors import TradebotError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Automated multi-asset trading bot.")
@@ -19,6 +20,7 @@ ingest_app = typer.Typer(no_args_is_help=True, help="Run ingestion flows now.")
 app.add_typer(db_app, name="db")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(sentiment_app, name="sentiment")
+app.add_typer(trading_app, name="trading")
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="JSON config file (default ./tradebot.json)")]
 _state: dict[str, Any] = {"debug": False, "verbose": False}

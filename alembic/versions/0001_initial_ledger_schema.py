@@ -45,9 +45,7 @@ def upgrade() -> None:
     op.create_table(
         "audit_log",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column(
-            "ts", tradebot.store.types.UTCDateTime(timezone=True), nullable=False
-        ),
+        sa.Column("ts", tradebot.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor", sa.String(length=64), nullable=False),
         sa.Column("action", sa.String(length=64), nullable=False),
         sa.Column("target", sa.String(length=128), nullable=False),
@@ -61,9 +59,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("symbol", sa.String(length=32), nullable=False),
         sa.Column("timeframe", sa.String(length=8), nullable=False),
-        sa.Column(
-            "ts", tradebot.store.types.UTCDateTime(timezone=True), nullable=False
-        ),
+        sa.Column("ts", tradebot.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("open", sa.Float(), nullable=False),
         sa.Column("high", sa.Float(), nullable=False),
         sa.Column("low", sa.Float(), nullable=False),
@@ -76,9 +72,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_bars")),
-        sa.UniqueConstraint(
-            "symbol", "timeframe", "ts", name=op.f("uq_bars_symbol_timeframe_ts")
-        ),
+        sa.UniqueConstraint("symbol", "timeframe", "ts", name=op.f("uq_bars_symbol_timeframe_ts")),
     )
     op.create_table(
         "data_quality_results",
@@ -99,9 +93,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_data_quality_results")),
     )
     with op.batch_alter_table("data_quality_results", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_data_quality_results_batch"), ["batch"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_data_quality_results_batch"), ["batch"], unique=False)
 
     op.create_table(
         "earnings_events",
@@ -115,9 +107,7 @@ def upgrade() -> None:
         sa.Column("revenue_actual", sa.Float(), nullable=True),
         sa.Column("source", sa.String(length=32), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_earnings_events")),
-        sa.UniqueConstraint(
-            "symbol", "date", name=op.f("uq_earnings_events_symbol_date")
-        ),
+        sa.UniqueConstraint("symbol", "date", name=op.f("uq_earnings_events_symbol_date")),
     )
     with op.batch_alter_table("earnings_events", schema=None) as batch_op:
         batch_op.create_index("ix_earnings_date", ["date"], unique=False)
@@ -137,12 +127,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_flow_run_links")),
     )
     with op.batch_alter_table("flow_run_links", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_flow_run_links_flow_run_id"), ["flow_run_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_flow_run_links_run_id"), ["run_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_flow_run_links_flow_run_id"), ["flow_run_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_flow_run_links_run_id"), ["run_id"], unique=False)
 
     op.create_table(
         "instruments",
@@ -174,16 +160,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_news_items")),
     )
     with op.batch_alter_table("news_items", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_news_items_published_at"), ["published_at"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_news_items_published_at"), ["published_at"], unique=False)
 
     op.create_table(
         "paper_accounts",
         sa.Column("account", sa.String(length=64), nullable=False),
-        sa.Column(
-            "cash", tradebot.store.types.Money(precision=28, scale=10), nullable=False
-        ),
+        sa.Column("cash", tradebot.store.types.Money(precision=28, scale=10), nullable=False),
         sa.Column(
             "created_at",
             tradebot.store.types.UTCDateTime(timezone=True),
@@ -207,9 +189,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_quarantine")),
     )
     with op.batch_alter_table("quarantine", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_quarantine_batch"), ["batch"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_quarantine_batch"), ["batch"], unique=False)
 
     op.create_table(
         "runs",
@@ -249,42 +229,28 @@ def upgrade() -> None:
             tradebot.store.types.Money(precision=28, scale=10),
             nullable=False,
         ),
-        sa.Column(
-            "pnl", tradebot.store.types.Money(precision=28, scale=10), nullable=False
-        ),
-        sa.ForeignKeyConstraint(
-            ["run_id"], ["runs.run_id"], name=op.f("fk_daily_pnl_run_id_runs")
-        ),
+        sa.Column("pnl", tradebot.store.types.Money(precision=28, scale=10), nullable=False),
+        sa.ForeignKeyConstraint(["run_id"], ["runs.run_id"], name=op.f("fk_daily_pnl_run_id_runs")),
         sa.PrimaryKeyConstraint("run_id", "day", name=op.f("pk_daily_pnl")),
     )
     op.create_table(
         "equity_snapshots",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("run_id", sa.String(length=64), nullable=False),
-        sa.Column(
-            "ts", tradebot.store.types.UTCDateTime(timezone=True), nullable=False
-        ),
-        sa.Column(
-            "cash", tradebot.store.types.Money(precision=28, scale=10), nullable=False
-        ),
+        sa.Column("ts", tradebot.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("cash", tradebot.store.types.Money(precision=28, scale=10), nullable=False),
         sa.Column(
             "positions_value",
             tradebot.store.types.Money(precision=28, scale=10),
             nullable=False,
         ),
-        sa.Column(
-            "equity", tradebot.store.types.Money(precision=28, scale=10), nullable=False
-        ),
-        sa.ForeignKeyConstraint(
-            ["run_id"], ["runs.run_id"], name=op.f("fk_equity_snapshots_run_id_runs")
-        ),
+        sa.Column("equity", tradebot.store.types.Money(precision=28, scale=10), nullable=False),
+        sa.ForeignKeyConstraint(["run_id"], ["runs.run_id"], name=op.f("fk_equity_snapshots_run_id_runs")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_equity_snapshots")),
         sa.UniqueConstraint("run_id", "ts", name=op.f("uq_equity_snapshots_run_id_ts")),
     )
     with op.batch_alter_table("equity_snapshots", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_equity_snapshots_run_id"), ["run_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_equity_snapshots_run_id"), ["run_id"], unique=False)
 
     op.create_table(
         "news_symbols",
@@ -299,9 +265,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("news_id", "symbol", name=op.f("pk_news_symbols")),
     )
     with op.batch_alter_table("news_symbols", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_news_symbols_symbol"), ["symbol"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_news_symbols_symbol"), ["symbol"], unique=False)
 
     op.create_table(
         "paper_orders",
@@ -310,9 +274,7 @@ def upgrade() -> None:
         sa.Column("broker_order_id", sa.String(length=64), nullable=False),
         sa.Column("symbol", sa.String(length=32), nullable=False),
         sa.Column("side", sa.String(length=8), nullable=False),
-        sa.Column(
-            "qty", tradebot.store.types.Money(precision=28, scale=10), nullable=False
-        ),
+        sa.Column("qty", tradebot.store.types.Money(precision=28, scale=10), nullable=False),
         sa.Column("order_type", sa.String(length=16), nullable=False),
         sa.Column(
             "limit_price",
@@ -347,22 +309,16 @@ def upgrade() -> None:
             name=op.f("fk_paper_orders_account_paper_accounts"),
         ),
         sa.PrimaryKeyConstraint("client_order_id", name=op.f("pk_paper_orders")),
-        sa.UniqueConstraint(
-            "broker_order_id", name=op.f("uq_paper_orders_broker_order_id")
-        ),
+        sa.UniqueConstraint("broker_order_id", name=op.f("uq_paper_orders_broker_order_id")),
     )
     with op.batch_alter_table("paper_orders", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_paper_orders_account"), ["account"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_paper_orders_account"), ["account"], unique=False)
 
     op.create_table(
         "paper_positions",
         sa.Column("account", sa.String(length=64), nullable=False),
         sa.Column("symbol", sa.String(length=32), nullable=False),
-        sa.Column(
-            "qty", tradebot.store.types.Money(precision=28, scale=10), nullable=False
-        ),
+        sa.Column("qty", tradebot.store.types.Money(precision=28, scale=10), nullable=False),
         sa.Column(
             "avg_price",
             tradebot.store.types.Money(precision=28, scale=10),
@@ -379,9 +335,7 @@ def upgrade() -> None:
         "positions",
         sa.Column("run_id", sa.String(length=64), nullable=False),
         sa.Column("symbol", sa.String(length=32), nullable=False),
-        sa.Column(
-            "qty", tradebot.store.types.Money(precision=28, scale=10), nullable=False
-        ),
+        sa.Column("qty", tradebot.store.types.Money(precision=28, scale=10), nullable=False),
         sa.Column(
             "avg_price",
             tradebot.store.types.Money(precision=28, scale=10),
@@ -392,17 +346,13 @@ def upgrade() -> None:
             tradebot.store.types.Money(precision=28, scale=10),
             nullable=False,
         ),
-        sa.Column(
-            "opened_at", tradebot.store.types.UTCDateTime(timezone=True), nullable=True
-        ),
+        sa.Column("opened_at", tradebot.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column(
             "updated_at",
             tradebot.store.types.UTCDateTime(timezone=True),
             nullable=False,
         ),
-        sa.ForeignKeyConstraint(
-            ["run_id"], ["runs.run_id"], name=op.f("fk_positions_run_id_runs")
-        ),
+        sa.ForeignKeyConstraint(["run_id"], ["runs.run_id"], name=op.f("fk_positions_run_id_runs")),
         sa.PrimaryKeyConstraint("run_id", "symbol", name=op.f("pk_positions")),
     )
     op.create_table(
@@ -412,9 +362,7 @@ def upgrade() -> None:
         sa.Column("compound", sa.Float(), nullable=False),
         sa.Column("label", sa.String(length=16), nullable=False),
         sa.Column("model_version", sa.String(length=32), nullable=False),
-        sa.Column(
-            "scored_at", tradebot.store.types.UTCDateTime(timezone=True), nullable=False
-        ),
+        sa.Column("scored_at", tradebot.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["news_id"],
             ["news_items.id"],
@@ -435,26 +383,18 @@ def upgrade() -> None:
         sa.Column("cycle_id", sa.String(length=96), nullable=False),
         sa.Column("strategy", sa.String(length=64), nullable=False),
         sa.Column("symbol", sa.String(length=32), nullable=False),
-        sa.Column(
-            "ts", tradebot.store.types.UTCDateTime(timezone=True), nullable=False
-        ),
+        sa.Column("ts", tradebot.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("direction", sa.String(length=8), nullable=False),
         sa.Column("strength", sa.Float(), nullable=False),
         sa.Column("confidence", sa.Float(), nullable=False),
         sa.Column("horizon_days", sa.Integer(), nullable=False),
         sa.Column("reasons", sa.JSON(), nullable=False),
-        sa.Column(
-            "bar_ts", tradebot.store.types.UTCDateTime(timezone=True), nullable=True
-        ),
-        sa.ForeignKeyConstraint(
-            ["run_id"], ["runs.run_id"], name=op.f("fk_signals_run_id_runs")
-        ),
+        sa.Column("bar_ts", tradebot.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["run_id"], ["runs.run_id"], name=op.f("fk_signals_run_id_runs")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_signals")),
     )
     with op.batch_alter_table("signals", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_signals_cycle_id"), ["cycle_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_signals_cycle_id"), ["cycle_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_signals_run_id"), ["run_id"], unique=False)
 
     op.create_table(
@@ -467,9 +407,7 @@ def upgrade() -> None:
         sa.Column("strategy", sa.String(length=64), nullable=False),
         sa.Column("symbol", sa.String(length=32), nullable=False),
         sa.Column("side", sa.String(length=8), nullable=False),
-        sa.Column(
-            "qty", tradebot.store.types.Money(precision=28, scale=10), nullable=False
-        ),
+        sa.Column("qty", tradebot.store.types.Money(precision=28, scale=10), nullable=False),
         sa.Column("order_type", sa.String(length=16), nullable=False),
         sa.Column(
             "limit_price",
@@ -488,26 +426,18 @@ def upgrade() -> None:
             tradebot.store.types.UTCDateTime(timezone=True),
             nullable=False,
         ),
-        sa.ForeignKeyConstraint(
-            ["run_id"], ["runs.run_id"], name=op.f("fk_order_intents_run_id_runs")
-        ),
+        sa.ForeignKeyConstraint(["run_id"], ["runs.run_id"], name=op.f("fk_order_intents_run_id_runs")),
         sa.ForeignKeyConstraint(
             ["signal_id"],
             ["signals.id"],
             name=op.f("fk_order_intents_signal_id_signals"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_order_intents")),
-        sa.UniqueConstraint(
-            "client_order_id", name=op.f("uq_order_intents_client_order_id")
-        ),
+        sa.UniqueConstraint("client_order_id", name=op.f("uq_order_intents_client_order_id")),
     )
     with op.batch_alter_table("order_intents", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_order_intents_cycle_id"), ["cycle_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_order_intents_run_id"), ["run_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_order_intents_cycle_id"), ["cycle_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_order_intents_run_id"), ["run_id"], unique=False)
 
     op.create_table(
         "paper_fills",
@@ -516,20 +446,14 @@ def upgrade() -> None:
         sa.Column("client_order_id", sa.String(length=64), nullable=False),
         sa.Column("symbol", sa.String(length=32), nullable=False),
         sa.Column("side", sa.String(length=8), nullable=False),
-        sa.Column(
-            "qty", tradebot.store.types.Money(precision=28, scale=10), nullable=False
-        ),
-        sa.Column(
-            "price", tradebot.store.types.Money(precision=28, scale=10), nullable=False
-        ),
+        sa.Column("qty", tradebot.store.types.Money(precision=28, scale=10), nullable=False),
+        sa.Column("price", tradebot.store.types.Money(precision=28, scale=10), nullable=False),
         sa.Column(
             "commission",
             tradebot.store.types.Money(precision=28, scale=10),
             nullable=False,
         ),
-        sa.Column(
-            "ts", tradebot.store.types.UTCDateTime(timezone=True), nullable=False
-        ),
+        sa.Column("ts", tradebot.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["account"],
             ["paper_accounts.account"],
@@ -543,9 +467,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("fill_id", name=op.f("pk_paper_fills")),
     )
     with op.batch_alter_table("paper_fills", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_paper_fills_account"), ["account"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_paper_fills_account"), ["account"], unique=False)
 
     op.create_table(
         "signal_news",
@@ -573,9 +495,7 @@ def upgrade() -> None:
         sa.Column("broker_order_id", sa.String(length=64), nullable=False),
         sa.Column("symbol", sa.String(length=32), nullable=False),
         sa.Column("side", sa.String(length=8), nullable=False),
-        sa.Column(
-            "qty", tradebot.store.types.Money(precision=28, scale=10), nullable=False
-        ),
+        sa.Column("qty", tradebot.store.types.Money(precision=28, scale=10), nullable=False),
         sa.Column("order_type", sa.String(length=16), nullable=False),
         sa.Column(
             "limit_price",
@@ -609,9 +529,7 @@ def upgrade() -> None:
             ["order_intents.client_order_id"],
             name=op.f("fk_orders_client_order_id_order_intents"),
         ),
-        sa.ForeignKeyConstraint(
-            ["run_id"], ["runs.run_id"], name=op.f("fk_orders_run_id_runs")
-        ),
+        sa.ForeignKeyConstraint(["run_id"], ["runs.run_id"], name=op.f("fk_orders_run_id_runs")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_orders")),
         sa.UniqueConstraint("client_order_id", name=op.f("uq_orders_client_order_id")),
     )
@@ -645,9 +563,7 @@ def upgrade() -> None:
             name=op.f("fk_risk_decisions_client_order_id_order_intents"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_risk_decisions")),
-        sa.UniqueConstraint(
-            "client_order_id", name=op.f("uq_risk_decisions_client_order_id")
-        ),
+        sa.UniqueConstraint("client_order_id", name=op.f("uq_risk_decisions_client_order_id")),
     )
     op.create_table(
         "fills",
@@ -656,34 +572,24 @@ def upgrade() -> None:
         sa.Column("run_id", sa.String(length=64), nullable=False),
         sa.Column("symbol", sa.String(length=32), nullable=False),
         sa.Column("side", sa.String(length=8), nullable=False),
-        sa.Column(
-            "qty", tradebot.store.types.Money(precision=28, scale=10), nullable=False
-        ),
-        sa.Column(
-            "price", tradebot.store.types.Money(precision=28, scale=10), nullable=False
-        ),
+        sa.Column("qty", tradebot.store.types.Money(precision=28, scale=10), nullable=False),
+        sa.Column("price", tradebot.store.types.Money(precision=28, scale=10), nullable=False),
         sa.Column(
             "commission",
             tradebot.store.types.Money(precision=28, scale=10),
             nullable=False,
         ),
-        sa.Column(
-            "ts", tradebot.store.types.UTCDateTime(timezone=True), nullable=False
-        ),
+        sa.Column("ts", tradebot.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["client_order_id"],
             ["orders.client_order_id"],
             name=op.f("fk_fills_client_order_id_orders"),
         ),
-        sa.ForeignKeyConstraint(
-            ["run_id"], ["runs.run_id"], name=op.f("fk_fills_run_id_runs")
-        ),
+        sa.ForeignKeyConstraint(["run_id"], ["runs.run_id"], name=op.f("fk_fills_run_id_runs")),
         sa.PrimaryKeyConstraint("fill_id", name=op.f("pk_fills")),
     )
     with op.batch_alter_table("fills", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_fills_client_order_id"), ["client_order_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_fills_client_order_id"), ["client_order_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_fills_run_id"), ["run_id"], unique=False)
 
     # ### end Alembic commands ###

@@ -1,6 +1,7 @@
 """Every ledger table, imported in one place so Alembic and tests see the whole schema."""
 
 from tradebot.store.base import Base
+from tradebot.store.controls import PositionStopRow, RiskStateRow, TradingControlRow
 from tradebot.store.market import (
     BarRow,
     EarningsEventRow,
@@ -30,6 +31,6 @@ __all__ = [
     "AlertRow", "AuditRow", "BarRow", "Base", "DailyPnlRow", "DataQualityRow", "EarningsEventRow",
     "EquitySnapshotRow", "FillRow", "FlowRunLinkRow", "InstrumentRow", "NewsItemRow", "NewsSymbolRow",
     "OrderIntentRow", "OrderRow", "PaperAccountRow", "PaperFillRow", "PaperOrderRow", "PaperPositionRow",
-    "PositionRow", "QuarantineRow", "RiskDecisionRow", "RunRow", "SentimentScoreRow", "SignalNewsRow",
+    "PositionRow", "PositionStopRow", "QuarantineRow", "RiskStateRow", "TradingControlRow", "RiskDecisionRow", "RunRow", "SentimentScoreRow", "SignalNewsRow",
     "SignalRow", "metadata",
 ]
