@@ -31,6 +31,6 @@ __all__ = [
     "AlertRow", "AuditRow", "BarRow", "Base", "DailyPnlRow", "DataQualityRow", "EarningsEventRow",
     "EquitySnapshotRow", "FillRow", "FlowRunLinkRow", "InstrumentRow", "NewsItemRow", "NewsSymbolRow",
     "OrderIntentRow", "OrderRow", "PaperAccountRow", "PaperFillRow", "PaperOrderRow", "PaperPositionRow",
-    "PositionRow", "PositionStopRow", "QuarantineRow", "RiskStateRow", "TradingControlRow", "RiskDecisionRow", "RunRow", "SentimentScoreRow", "SignalNewsRow",
-    "SignalRow", "metadata",
+    "PositionRow", "PositionStopRow", "QuarantineRow", "RiskDecisionRow", "RiskStateRow", "RunRow",
+    "SentimentScoreRow", "SignalNewsRow", "SignalRow", "TradingControlRow", "metadata",
 ]

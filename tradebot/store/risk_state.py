@@ -32,7 +32,8 @@ def save_risk_state(s: Session, run_id: str, state: Mapping[str, Any], now: date
 
 def load_stops(s: Session, run_id: str) -> dict[str, dict[str, Any]]:
     """Return stop levels per symbol for the run's open positions."""
-    return {r.symbol: dict(r.levels) for r in s.scalars(select(PositionStopRow).where(PositionStopRow.run_id == run_id))}
+    rows = s.scalars(select(PositionStopRow).where(PositionStopRow.run_id == run_id))
+    return {r.symbol: dict(r.levels) for r in rows}
 
 
 def save_stops(s: Session, run_id: str, levels: Mapping[str, Mapping[str, Any]], now: datetime) -> None:
