@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from tradebot.store.audit import append_audit
 from tradebot.store.controls import TradingControlRow
 from tradebot.store.db import transaction
-from tradebot.store.ops import AuditRow
 
 KILL_SWITCH = "kill_switch"
 
@@ -58,6 +58,5 @@ def _set(sessions: sessionmaker[Session], paused: bool, actor: str, reason: str,
             row = TradingControlRow(key=KILL_SWITCH, enabled=paused, actor=actor, reason=reason, updated_at=now)
             s.add(row)
         row.enabled, row.actor, row.reason, row.updated_at = paused, actor, reason, now
-        s.add(AuditRow(ts=now, actor=actor, action=action, target=KILL_SWITCH, before={"paused": before.paused},
-                       after={"paused": paused}, reason=reason))
+        append_audit(s, actor, action, KILL_SWITCH, {"paused": before.paused}, {"paused": paused}, reason, now)
     return SwitchState(paused, actor, reason, now)

@@ -90,3 +90,17 @@ def test_unknown_strategy_is_named_before_anything_runs(tmp_path):
     p = run("cycle", "-c", "c.json", cwd=tmp_path)
     assert_one_line_error(p, "strategies[0] (moon_phase): unknown strategy 'moon_phase'; available")
     assert not (tmp_path / ".tradebot" / "ledger.db").exists()
+
+
+def test_audit_verify_exits_nonzero_naming_the_broken_entry(tmp_path):
+    import sqlite3
+
+    assert run("trading", "pause", "-r", "first", cwd=tmp_path).returncode == 0
+    assert run("trading", "resume", "-r", "second", cwd=tmp_path).returncode == 0
+    ok = run("audit", "verify", cwd=tmp_path)
+    assert ok.returncode == 0 and "2 entries verified" in ok.stdout
+    con = sqlite3.connect(tmp_path / ".tradebot" / "ledger.db")
+    con.execute("UPDATE audit_log SET actor='mallory' WHERE id=1")
+    con.commit()
+    bad = run("audit", "verify", cwd=tmp_path)
+    assert bad.returncode == 1 and "BROKEN at entry 1" in bad.stderr

@@ -103,3 +103,19 @@ def test_unreachable_database_is_one_line_with_the_password_masked():
 def test_garbage_url_is_named():
     with pytest.raises(LedgerError, match="not a valid SQLAlchemy URL"):
         open_ledger("not a url")
+
+
+def test_upgrading_to_the_hash_chain_chains_existing_audit_entries(tmp_path):
+    from tradebot.store.audit import verify_chain
+    from tradebot.store.db import session_factory
+
+    url = f"sqlite:///{tmp_path / 'l.db'}"
+    upgrade(url, "0002")
+    with make_engine(url).begin() as c:
+        for i in range(3):
+            c.execute(text("INSERT INTO audit_log (ts, actor, action, target, before, after, reason) VALUES "
+                           f"('2026-01-0{i + 1} 00:00:00', 'u', 'a{i}', '', 'null', 'null', 'r')"))
+    upgrade(url)
+    with session_factory(make_engine(url))() as s:
+        report = verify_chain(s)
+    assert report.ok and report.entries == 3

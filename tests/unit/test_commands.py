@@ -25,3 +25,26 @@ def test_the_switch_starts_off_then_persists_each_toggle_with_an_audit_entry(ses
 def test_an_actor_is_required(sessions):
     with pytest.raises(ValueError, match="actor is required"):
         pause_trading(sessions, " ", "x")
+
+
+def test_audit_chain_verifies_and_names_an_edited_or_deleted_entry(sessions):
+    from sqlalchemy import delete, update
+
+    from tradebot.store.audit import verify_chain
+
+    for i in range(4):
+        (pause_trading if i % 2 == 0 else resume_trading)(sessions, f"user{i}", f"step {i}")
+    with sessions() as s:
+        assert verify_chain(s).ok and verify_chain(s).entries == 4
+        ids = s.scalars(select(AuditRow.id).order_by(AuditRow.id)).all()
+    with sessions.begin() as s:
+        s.execute(update(AuditRow).where(AuditRow.id == ids[1]).values(reason="nothing to see"))
+    with sessions() as s:
+        report = verify_chain(s)
+    assert not report.ok and report.first_broken_id == ids[1] and "edited" in report.problem
+    with sessions.begin() as s:
+        s.execute(update(AuditRow).where(AuditRow.id == ids[1]).values(reason="step 1"))
+        s.execute(delete(AuditRow).where(AuditRow.id == ids[2]))
+    with sessions() as s:
+        report = verify_chain(s)
+    assert not report.ok and report.first_broken_id == ids[3] and "deleted" in report.problem

@@ -65,6 +65,9 @@ class AuditRow(Base):
     before: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     after: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     reason: Mapped[str] = mapped_column(Text, default="")
+    # Hash chain: each entry commits to the previous one, so an edit or a deletion breaks the chain.
+    prev_hash: Mapped[str] = mapped_column(String(64), default="")
+    hash: Mapped[str] = mapped_column(String(64), default="")
 
 
 class FlowRunLinkRow(Base):
