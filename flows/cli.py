@@ -203,7 +203,10 @@ def _print_json(obj: object) -> None:
 def main() -> None:
     """Entry point: run the app; user errors print one line and exit 2 (tracebacks only with --debug)."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+        # Without standalone mode click returns typer.Exit's code instead of exiting with it.
+        if isinstance(code, int) and code:
+            raise SystemExit(code)
     except TradebotError as exc:
         if _state["debug"]:
             raise
