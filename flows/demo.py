@@ -47,6 +47,7 @@ def print_summary(s: dict, seconds: float | None = None, home: Path | None = Non
         f"fills          {s['fills']}   open positions {s['open_positions']}",
         f"final equity   {float(s['final_equity']):,.2f}  from {float(s['initial_cash']):,.2f}",
         f"PnL            {pnl:+,.2f}   buy-and-hold (equal weight) {bh:+,.2f}",
+        f"data quality   {_quality_line(s.get('data_quality', {}))}",
         f"ledger         {s['ledger']}",
     ]
     if seconds is not None:
@@ -60,3 +61,9 @@ def print_summary(s: dict, seconds: float | None = None, home: Path | None = Non
         "  dashboard:  .venv/bin/tradebot dashboard   then open http://127.0.0.1:8501",
     ]
     typer.echo("\n".join(lines))
+
+
+def _quality_line(q: dict) -> str:
+    batches = ", ".join(f"{n} {kind}" for kind, n in sorted(q.get("batches", {}).items())) or "none"
+    failed = ", ".join(f"{name} {n}" for name, n in sorted(q.get("failed", {}).items()))
+    return f"{batches} batches gated, {q.get('quarantined', 0)} rows quarantined" + (f" ({failed})" if failed else "")

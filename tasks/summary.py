@@ -40,6 +40,7 @@ def replay_summary(rt: Runtime, days: list[date]) -> dict:
         pf = ledger.portfolio(s, rt.run_id)
         bars = read_bars(s, rt.symbols, rt.settings.data.timeframe, start - timedelta(days=7), end - timedelta(days=1))
     equity_row = _last_equity(rt)
+    quality = _quality(rt)
     first_close = bars[bars["ts"] < start].groupby("symbol")["close"].last()
     last_close = bars.groupby("symbol")["close"].last()
     growth = (last_close / first_close).dropna()
@@ -50,7 +51,24 @@ def replay_summary(rt: Runtime, days: list[date]) -> dict:
         "fills": fills, "open_positions": len(pf.positions), "initial_cash": str(initial),
         "final_equity": str(equity_row), "pnl": str(equity_row - initial),
         "buy_and_hold_equity": str(bh.quantize(Decimal("0.01"))), "ledger": rt.settings.ledger_url,
+        "data_quality": quality,
     }
+
+
+def _quality(rt: Runtime) -> dict:
+    """Count this run's gate batches, checked rows, quarantined rows and failures by expectation."""
+    from tradebot.store.ops import DataQualityRow, QuarantineRow
+
+    like = f"%-{rt.run_id}-%"
+    with rt.sessions() as s:
+        batches = s.execute(select(DataQualityRow.kind, func.count(func.distinct(DataQualityRow.batch)))
+                            .where(DataQualityRow.batch.like(like)).group_by(DataQualityRow.kind)).all()
+        failed = s.execute(select(DataQualityRow.expectation, func.sum(DataQualityRow.unexpected_count))
+                           .where(DataQualityRow.batch.like(like), DataQualityRow.success.is_(False))
+                           .group_by(DataQualityRow.expectation)).all()
+        quarantined = s.scalar(select(func.count()).select_from(QuarantineRow).where(QuarantineRow.batch.like(like)))
+    return {"batches": {k: int(n) for k, n in batches}, "quarantined": int(quarantined or 0),
+            "failed": {e: int(n or 0) for e, n in failed}}
 
 
 def _last_equity(rt: Runtime) -> Decimal:

@@ -23,6 +23,8 @@ def test_replay_trades_and_reports_what_it_did(replayed):
     assert s["days"] >= 12 and s["signals"] > 0 and s["orders"] > 0 and s["fills"] > 0
     assert Decimal(s["final_equity"]) > 0
     assert set(s["verdicts"]) <= {"accepted", "resized", "rejected"}
+    q = s["data_quality"]
+    assert q["batches"]["bars"] >= s["days"] and q["batches"]["news"] >= s["days"] and q["quarantined"] >= 0
 
 
 def test_running_twice_starts_a_new_run_and_never_duplicates_bars(replayed, sessions):
