@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from flows.cli_audit import app as audit_app
+from flows.cli_keys import app as keys_app
 from flows.cli_sentiment import app as sentiment_app
 from flows.cli_trading import app as trading_app
 from tradebot.errors import TradebotError
@@ -23,6 +24,7 @@ app.add_typer(ingest_app, name="ingest")
 app.add_typer(sentiment_app, name="sentiment")
 app.add_typer(trading_app, name="trading")
 app.add_typer(audit_app, name="audit")
+app.add_typer(keys_app, name="keys")
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="JSON config file (default ./tradebot.json)")]
 _state: dict[str, Any] = {"debug": False, "verbose": False}

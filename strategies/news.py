@@ -1,11 +1,14 @@
-"""News-sentiment strategy: time-decayed per-symbol sentiment with news volume as confidence."""
+"""News-sentiment strategy: time-decayed, source-weighted, novel news per symbol, with volume as confidence."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from strategies.base import MarketSnapshot
 from strategies.registry import register
@@ -14,63 +17,101 @@ from tradebot.domain import Direction, Signal, Symbol
 
 @dataclass(frozen=True)
 class NewsSentimentStrategy:
-    """Go long on a decayed sentiment above `entry`; exit below `exit` or when the news goes quiet."""
+    """Go long on a decayed sentiment at or above `entry`; exit at or below `exit` or when the news goes quiet."""
 
     entry: float = 0.25
     exit: float = -0.05
     half_life_hours: float = 24.0
     lookback_hours: float = 72.0
     horizon_days: int = 3
+    source_weights: Mapping[str, float] = field(default_factory=dict)  # by source; unlisted sources weigh 1.0
+    default_source_weight: float = 1.0
+    volume_scale: float = 2.0  # effective item count at which confidence reaches 1 - 1/e
+    allow_short: bool = False  # mirror the rule below -entry / above -exit
     name: str = "news_sentiment"
 
     def __post_init__(self) -> None:
         if not -1 <= self.exit < self.entry <= 1:
             raise ValueError(f"need -1 <= exit < entry <= 1, got exit={self.exit} entry={self.entry}")
-        if self.half_life_hours <= 0 or self.lookback_hours <= 0:
-            raise ValueError("half_life_hours and lookback_hours must be positive")
+        if self.half_life_hours <= 0 or self.lookback_hours <= 0 or self.volume_scale <= 0:
+            raise ValueError("half_life_hours, lookback_hours and volume_scale must be positive")
+        bad = {k: v for k, v in {**self.source_weights, "default": self.default_source_weight}.items() if v < 0}
+        if bad:
+            raise ValueError(f"source weights must be >= 0, got {bad}")
 
     def signals(self, snapshot: MarketSnapshot) -> list[Signal]:
-        """Return one signal per symbol with recent news or an open position."""
-        now = snapshot.now
-        news = snapshot.sentiment
-        age_h = (now - news["published_at"]).dt.total_seconds().to_numpy() / 3600.0 if len(news) else np.array([])
-        recent = news[age_h <= self.lookback_hours].assign(
-            w=np.exp2(-age_h[age_h <= self.lookback_hours] / self.half_life_hours)
-        ) if len(news) else news
+        """Return one signal per symbol with news that crosses a threshold, or a held position to exit."""
+        scored = self._scores(snapshot)
+        held = snapshot.held()
+        last_bar = _last_bar_ts(snapshot)
         out: list[Signal] = []
-        held = {s for s, p in snapshot.positions.items() if p.qty != 0}
-        grouped = {str(k): g for k, g in recent.groupby("symbol")} if len(recent) else {}
-        for sym in sorted(set(grouped) | held):
+        for sym in sorted(set(scored) | set(held)):
             if sym not in snapshot.instruments:
                 continue
-            out.extend(self._one(Symbol(sym), grouped.get(sym), sym in held, snapshot))
+            side = held.get(sym, 0)
+            if sym not in scored:
+                if snapshot.may_exit(sym, self.name):
+                    reason = f"no news within {self.lookback_hours:.0f}h: the story is over, exit"
+                    out.append(self._signal(snapshot, sym, Direction.FLAT, 0.0, 0.5, (reason,), (), last_bar))
+                continue
+            score, conf, ids, n = scored[sym]
+            reason = (f"decayed sentiment {score:+.2f} from {n} novel item(s), half-life "
+                      f"{self.half_life_hours:.0f}h, news volume confidence {conf:.2f}")
+            sig = self._decide(snapshot, sym, side, score, conf, reason, ids, last_bar)
+            if sig is not None:
+                out.append(sig)
         return out
 
-    def _one(self, sym: Symbol, g, held: bool, snap: MarketSnapshot) -> list[Signal]:  # type: ignore[no-untyped-def]
-        if g is None or g.empty:
-            reason = f"no news within {self.lookback_hours:.0f}h: exit after the {self.horizon_days}d horizon"
-            return [self._signal(sym, Direction.FLAT, 0.0, 0.5, (reason,), (), snap)]
-        # Repeated stories (same id) count once: novelty, not volume of reprints.
-        g = g.drop_duplicates("news_id")
-        score = float(np.average(g["compound"], weights=g["w"]))
-        confidence = 1.0 - math.exp(-len(g) / 2.0)
-        ids = tuple(g["news_id"].astype(str))
-        reason = f"decayed sentiment {score:+.2f} from {len(g)} item(s), half-life {self.half_life_hours:.0f}h"
+    def _decide(self, snap: MarketSnapshot, sym: Symbol, side: int, score: float, conf: float, reason: str,
+                ids: tuple[str, ...], last_bar: Mapping[str, Any]) -> Signal | None:
         if score >= self.entry:
-            return [self._signal(sym, Direction.LONG, min(1.0, score), confidence, (reason,), ids, snap)]
-        if held and score <= self.exit:
-            return [self._signal(sym, Direction.FLAT, 0.0, confidence, (reason + f" <= exit {self.exit}",), ids, snap)]
-        return []
+            return self._signal(snap, sym, Direction.LONG, min(1.0, score), conf, (reason,), ids, last_bar)
+        if self.allow_short and score <= -self.entry:
+            return self._signal(snap, sym, Direction.SHORT, max(-1.0, score), conf, (reason,), ids, last_bar)
+        # Exits mirror entries: a long leaves below `exit`, a short above `-exit`.
+        leaving = (side > 0 and score <= self.exit) or (side < 0 and score >= -self.exit)
+        if leaving and snap.may_exit(sym, self.name):
+            bound = f"<= exit {self.exit}" if side > 0 else f">= short exit {-self.exit}"
+            return self._signal(snap, sym, Direction.FLAT, 0.0, conf, (f"{reason} {bound}",), ids, last_bar)
+        return None
 
-    def _signal(self, sym, direction, strength, conf, reasons, ids, snap):  # type: ignore[no-untyped-def]
-        bars = snap.bars[snap.bars["symbol"] == sym]
+    def _scores(self, snap: MarketSnapshot) -> dict[Symbol, tuple[float, float, tuple[str, ...], int]]:
+        """Return per symbol: decayed score, volume confidence, the news ids used, and their count."""
+        news = snap.sentiment
+        if news.empty:
+            return {}
+        age_h = (pd.Timestamp(snap.now) - news["published_at"]).dt.total_seconds().to_numpy() / 3600.0
+        recent = news.loc[age_h <= self.lookback_hours].assign(age_h=age_h[age_h <= self.lookback_hours])
+        # Novelty: a story re-sent (same id) counts once, at its first publication.
+        recent = recent.sort_values("age_h", ascending=False, kind="stable").drop_duplicates(["symbol", "news_id"])
+        src_w = recent["source"].map(lambda s: self.source_weights.get(str(s), self.default_source_weight))
+        recent = recent.assign(w=np.exp2(-recent["age_h"] / self.half_life_hours) * src_w.astype(float))
+        recent = recent[recent["w"] > 0]
+        out = {}
+        for sym, g in recent.groupby("symbol", sort=True):
+            w = g["w"].to_numpy()
+            score = float(np.clip(np.average(g["compound"].to_numpy(dtype=float), weights=w), -1.0, 1.0))
+            # Effective volume: fresh items from trusted sources count fully, stale or minor ones less.
+            confidence = 1.0 - math.exp(-float(w.sum()) / self.volume_scale)
+            out[Symbol(str(sym))] = (score, confidence, tuple(g["news_id"].astype(str)), len(g))
+        return out
+
+    def _signal(self, snap: MarketSnapshot, sym: Symbol, direction: Direction, strength: float, conf: float,
+                reasons: tuple[str, ...], ids: tuple[str, ...], last_bar: Mapping[str, Any]) -> Signal:
         return Signal(
             strategy=self.name, symbol=sym, ts=snap.now, direction=direction, strength=strength,
             confidence=conf, horizon_days=self.horizon_days, reasons=reasons, news_ids=ids,
-            bar_ts=bars["ts"].max().to_pydatetime() if len(bars) else None,
+            bar_ts=last_bar.get(sym),
         )
 
 
+def _last_bar_ts(snap: MarketSnapshot) -> dict[str, Any]:
+    if snap.bars.empty:
+        return {}
+    last = snap.bars.groupby("symbol")["ts"].max()
+    return {str(k): v.to_pydatetime() for k, v in last.items()}
+
+
 @register("news_sentiment")
-def _factory(**params: float) -> NewsSentimentStrategy:
-    return NewsSentimentStrategy(**params)  # type: ignore[arg-type]
+def _factory(**params: Any) -> NewsSentimentStrategy:
+    return NewsSentimentStrategy(**params)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 from strategies.base import Strategy
@@ -22,26 +22,37 @@ def register(name: str) -> Callable[[Callable[..., Strategy]], Callable[..., Str
     return deco
 
 
-def _load_builtins_and_plugins() -> None:
+def _load_builtins() -> None:
+    import strategies.earnings
     import strategies.news
     import strategies.technical  # noqa: F401  (registration side effect)
 
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        _FACTORIES.setdefault(ep.name, ep.load())
+
+def _plugins() -> dict[str, EntryPoint]:
+    # Built-ins win a name clash: a plugin must never silently replace a strategy we ship.
+    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name not in _FACTORIES}
 
 
 def available() -> list[str]:
     """Return the names of every strategy that can be created."""
-    _load_builtins_and_plugins()
-    return sorted(_FACTORIES)
+    _load_builtins()
+    return sorted(set(_FACTORIES) | set(_plugins()))
 
 
 def create(name: str, **params: Any) -> Strategy:
     """Build the strategy called name; ValueError names the choices or the bad parameter."""
-    _load_builtins_and_plugins()
-    if name not in _FACTORIES:
-        raise ValueError(f"unknown strategy {name!r}; available: {', '.join(sorted(_FACTORIES))}")
+    _load_builtins()
+    factory = _FACTORIES.get(name)
+    if factory is None:
+        plugins = _plugins()
+        if name not in plugins:
+            raise ValueError(f"unknown strategy {name!r}; available: {', '.join(available())}")
+        # Plugins load only when asked for, so one broken plugin cannot break every other strategy.
+        try:
+            factory = plugins[name].load()
+        except Exception as exc:  # any import failure in third-party code becomes one clear message
+            raise ValueError(f"strategy {name!r}: plugin {plugins[name].value} failed to load: {exc}") from None
     try:
-        return _FACTORIES[name](**params)
+        return factory(**params)
     except TypeError as exc:
         raise ValueError(f"strategy {name!r}: bad parameters {params}: {exc}") from None
