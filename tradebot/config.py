@@ -212,7 +212,23 @@ def read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path} must hold a JSON object at the top level")
-    return _strip_comments(data)
+    data = _strip_comments(data)
+    if _holds_secrets(data) and path.stat().st_mode & 0o077:
+        raise ConfigError(f"config file {path} holds secrets but other users can read it: run `chmod 600 {path}` "
+                          "(or move the keys to `tradebot keys set`)")
+    return data
+
+
+SECRET_WORDS = ("key", "secret", "token", "password", "webhook")
+
+
+def _holds_secrets(value: Any, name: str = "") -> bool:
+    """Return True when any non-empty string sits under a key that names a secret."""
+    if isinstance(value, dict):
+        return any(_holds_secrets(v, str(k).lower()) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_secrets(v, name) for v in value)
+    return isinstance(value, str) and bool(value) and any(w in name for w in SECRET_WORDS) and "url" not in name
 
 
 def load_settings(path: Path | str | None = None, **overrides: Any) -> Settings:

@@ -88,3 +88,21 @@ def test_secret_values_never_appear_in_errors_or_dumps(monkeypatch):
     s = load_settings()
     assert "s3cr3t-canary" not in s.model_dump_json()
     assert "s3cr3t-canary" not in repr(s)
+
+
+def test_a_readable_config_file_holding_secrets_is_refused_with_the_chmod(tmp_path):
+    path = tmp_path / "cfg.json"
+    path.write_text(json.dumps({"alpaca": {"key_id": "AK1", "secret_key": "shh"}}))
+    path.chmod(0o644)
+    with pytest.raises(ConfigError, match=f"run `chmod 600 {path}`") as err:
+        load_settings(path)
+    assert "shh" not in str(err.value)
+    path.chmod(0o600)
+    assert load_settings(path).alpaca.key_id.get_secret_value() == "AK1"
+
+
+def test_a_readable_config_file_without_secrets_is_fine(tmp_path):
+    path = tmp_path / "cfg.json"
+    path.write_text(json.dumps({"alpaca": {"trading_url": "http://127.0.0.1:1"}, "risk": {"max_open_positions": 3}}))
+    path.chmod(0o644)
+    assert load_settings(path).risk.max_open_positions == 3
