@@ -35,6 +35,7 @@ demo: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	UV="$(UV)" $(BIN)/python tools/audit_deps.py
 
 typecheck: install
 	$(BIN)/mypy tradebot strategies risk

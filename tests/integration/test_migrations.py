@@ -114,7 +114,8 @@ def test_upgrading_to_the_hash_chain_chains_existing_audit_entries(tmp_path):
     with make_engine(url).begin() as c:
         for i in range(3):
             c.execute(text("INSERT INTO audit_log (ts, actor, action, target, before, after, reason) VALUES "
-                           f"('2026-01-0{i + 1} 00:00:00', 'u', 'a{i}', '', 'null', 'null', 'r')"))
+                           "(:ts, 'u', :action, '', 'null', 'null', 'r')"),
+                      {"ts": f"2026-01-0{i + 1} 00:00:00", "action": f"a{i}"})
     upgrade(url)
     with session_factory(make_engine(url))() as s:
         report = verify_chain(s)
