@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from flows.cli_alerts import app as alerts_app
 from flows.cli_audit import app as audit_app
 from flows.cli_keys import app as keys_app
 from flows.cli_sentiment import app as sentiment_app
@@ -25,6 +26,7 @@ app.add_typer(sentiment_app, name="sentiment")
 app.add_typer(trading_app, name="trading")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
+app.add_typer(alerts_app, name="alerts")
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="JSON config file (default ./tradebot.json)")]
 _state: dict[str, Any] = {"debug": False, "verbose": False}
@@ -32,8 +34,9 @@ _state: dict[str, Any] = {"debug": False, "verbose": False}
 
 @app.callback()
 def _root(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
-          verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs.")] = False) -> None:
-    _state.update(debug=debug, verbose=verbose)
+          verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs.")] = False,
+          log_json: Annotated[bool, typer.Option("--log-json", help="Log one JSON object per line.")] = False) -> None:
+    _state.update(debug=debug, verbose=verbose, log_json=log_json)
 
 
 def _settings(config: Path | None, runnable: bool = False, **overrides: Any):  # type: ignore[no-untyped-def]
@@ -41,6 +44,15 @@ def _settings(config: Path | None, runnable: bool = False, **overrides: Any):  #
     from tradebot.config import load_settings
 
     settings = load_settings(config, **overrides)
+    from tradebot.logs import REDACTOR, configure_logging, install_record_factory, install_redaction
+
+    # Secrets are registered before any client can log: the redaction filter masks them everywhere.
+    REDACTOR.register_model(settings)
+    if _state["debug"] or _state["verbose"] or _state.get("log_json"):
+        configure_logging("DEBUG" if _state["debug"] else "INFO", json=_state.get("log_json", False))
+    else:  # quiet: the command prints its own result or one error line; redaction still applies
+        install_redaction()
+        install_record_factory(REDACTOR)
     if runnable:
         # Before a Prefect server starts, so missing keys or a misspelt strategy fail in milliseconds.
         settings.require_runnable()

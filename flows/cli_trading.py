@@ -22,12 +22,21 @@ def _sessions(config: Path | None):  # type: ignore[no-untyped-def]
     return open_ledger(load_settings(config).ledger_url)
 
 
+def _alert(config: Path | None, engaged: bool, actor: str, reason: str) -> None:
+    from flows.cli_alerts import router_for
+    from tradebot.alerts import KillSwitch
+
+    with router_for(config) as router:
+        router.send(KillSwitch(engaged=engaged, actor=actor, reason=reason))
+
+
 @app.command()
 def pause(reason: ReasonOpt, config: ConfigOpt = None, actor: ActorOpt = None) -> None:
     """Turn the kill switch on."""
     from tradebot.commands import pause_trading
 
     st = pause_trading(_sessions(config), actor or getpass.getuser(), reason)
+    _alert(config, True, st.actor, st.reason)
     typer.echo(f"trading paused by {st.actor}: {st.reason}")
 
 
@@ -37,6 +46,7 @@ def resume(reason: ReasonOpt, config: ConfigOpt = None, actor: ActorOpt = None) 
     from tradebot.commands import resume_trading
 
     st = resume_trading(_sessions(config), actor or getpass.getuser(), reason)
+    _alert(config, False, st.actor, st.reason)
     typer.echo(f"trading resumed by {st.actor}: {st.reason}")
 
 

@@ -6,12 +6,13 @@ from datetime import UTC, datetime
 
 from prefect import flow
 
+from flows.hooks import FAILURE_HOOKS
 from tasks.ingest import ingest_earnings as ingest_earnings_task
 from tasks.runtime import build_runtime
 from tradebot.config import load_settings
 
 
-@flow(name="ingest_earnings", log_prints=True)
+@flow(name="ingest_earnings", log_prints=True, **FAILURE_HOOKS)
 def ingest_earnings(config_path: str | None = None, now: datetime | None = None,
                     overrides: dict | None = None) -> dict:
     """Store the earnings calendar as known at now (default: the current time)."""

@@ -6,13 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 from prefect import flow
 
+from flows.hooks import FAILURE_HOOKS
+from tasks.alerting import gate_alerts, send_alerts
 from tasks.ingest import fetch_news, gate_and_store_news
 from tasks.runtime import build_runtime
 from tasks.sentiment import score_sentiment
 from tradebot.config import load_settings
 
 
-@flow(name="ingest_news", log_prints=True)
+@flow(name="ingest_news", log_prints=True, **FAILURE_HOOKS)
 def ingest_news(config_path: str | None = None, end: datetime | None = None, lookback_minutes: int = 60,
                 overrides: dict | None = None) -> dict:
     """Ingest news published in the lookback window before end (duplicates are ignored) and score it."""
@@ -21,5 +23,7 @@ def ingest_news(config_path: str | None = None, end: datetime | None = None, loo
     rt = build_runtime(settings, settings.paper.account, "paper", end)
     items = fetch_news(rt, end - timedelta(minutes=lookback_minutes), end)
     summary = gate_and_store_news(rt, items, f"news-{end:%Y%m%dT%H%M%S}", end)
+    with rt.alerts:
+        send_alerts(rt, gate_alerts(summary))
     summary["scored"] = score_sentiment(rt, end)
     return summary

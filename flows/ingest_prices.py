@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from prefect import flow
 from prefect.events import emit_event
 
+from flows.hooks import FAILURE_HOOKS
+from tasks.alerting import gate_alerts, send_alerts
 from tasks.ingest import fetch_bars, gate_and_store_bars
 from tasks.runtime import build_runtime
 from tradebot.adapters.feeds import FilePriceFeed
@@ -16,7 +18,7 @@ from tradebot.store.marketdata import last_bar_ts
 DEFAULT_BACKFILL = timedelta(days=120)
 
 
-@flow(name="ingest_prices", log_prints=True)
+@flow(name="ingest_prices", log_prints=True, **FAILURE_HOOKS)
 def ingest_prices(config_path: str | None = None, end: datetime | None = None,
                   overrides: dict | None = None) -> dict:
     """Ingest bars incrementally up to end (default now) and announce them with an event."""
@@ -35,6 +37,8 @@ def ingest_prices(config_path: str | None = None, end: datetime | None = None,
         start = end - DEFAULT_BACKFILL
     bars = fetch_bars(rt, start, end)
     summary = gate_and_store_bars(rt, bars, f"bars-{end:%Y%m%dT%H%M%S}", end)
+    with rt.alerts:
+        send_alerts(rt, gate_alerts(summary))
     emit_event(event="tradebot.prices.ingested", resource={"prefect.resource.id": f"tradebot.run.{rt.run_id}"},
                payload={"rows": summary["good"], "quarantined": summary["quarantined"], "end": end.isoformat()})
     return summary

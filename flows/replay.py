@@ -6,7 +6,9 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from prefect import flow
 
+from flows.hooks import FAILURE_HOOKS
 from flows.trade_cycle import cycle_steps
+from tasks.alerting import gate_alerts, report_alert, send_alerts
 from tasks.ingest import fetch_bars, fetch_news, gate_and_store_bars, gate_and_store_news, ingest_earnings
 from tasks.runtime import build_runtime
 from tasks.summary import record_day, replay_summary
@@ -30,7 +32,7 @@ def replay_days(sessions: int, end: date) -> list[date]:
     return [first.date() + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
-@flow(name="replay", log_prints=True)
+@flow(name="replay", log_prints=True, **FAILURE_HOOKS)
 def replay(days: int = 60, end: date | None = None, config_path: str | None = None, run_id: str | None = None,
            show_progress: bool = False, artifacts: bool = True, overrides: dict | None = None) -> dict:
     """Replay `days` trading days (crypto trades every calendar day in between) under a new run id."""
@@ -44,23 +46,28 @@ def replay(days: int = 60, end: date | None = None, config_path: str | None = No
     run_id = run_id or f"replay-{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
     until = datetime.combine(calendar_days[-1], time(), UTC) + DAY
     rt = build_runtime(settings, run_id, "replay", start, start=start - WARMUP, until=until)
-    # Warm-up history so indicators and charts have context before the first simulated day.
-    gate_and_store_bars(rt, fetch_bars(rt, start - WARMUP, start), f"bars-{run_id}-warmup", start)
-    gate_and_store_news(rt, fetch_news(rt, start - timedelta(days=7), start), f"news-{run_id}-warmup", start)
-    prev_equity = settings.paper.initial_cash
-    with _progress(show_progress, len(calendar_days)) as advance:
+    with rt.alerts, _progress(show_progress, len(calendar_days)) as advance:
+        # Warm-up history so indicators and charts have context before the first simulated day.
+        gate_and_store_bars(rt, fetch_bars(rt, start - WARMUP, start), f"bars-{run_id}-warmup", start)
+        gate_and_store_news(rt, fetch_news(rt, start - timedelta(days=7), start), f"news-{run_id}-warmup", start)
+        prev_equity = settings.paper.initial_cash
         for day in calendar_days:
             since = datetime.combine(day, time(), UTC)
             now = since + DAY  # the day's bars are complete at midnight UTC
-            gate_and_store_bars(rt, fetch_bars(rt, since, now), f"bars-{run_id}-{day}", now)
-            gate_and_store_news(rt, fetch_news(rt, since, now), f"news-{run_id}-{day}", now)
+            bars = gate_and_store_bars(rt, fetch_bars(rt, since, now), f"bars-{run_id}-{day}", now)
+            news = gate_and_store_news(rt, fetch_news(rt, since, now), f"news-{run_id}-{day}", now)
             ingest_earnings(rt, now)
+            gate_events = [*gate_alerts(bars), *gate_alerts(news)]
+            if gate_events:
+                send_alerts(rt, gate_events)
             result = cycle_steps(rt, since, now, artifacts=artifacts)
             prev_equity = record_day(rt, day, prev_equity, result)
             advance(day, result)
-    with transaction(rt.sessions) as s:
-        ledger.finish_run(s, run_id, "completed", datetime.now(UTC))
-    return replay_summary(rt, calendar_days)
+        with transaction(rt.sessions) as s:
+            ledger.finish_run(s, run_id, "completed", datetime.now(UTC))
+        summary = replay_summary(rt, calendar_days)
+        send_alerts(rt, [report_alert(calendar_days[-1], summary)])
+    return summary
 
 
 class _progress:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from enum import Enum
 from typing import Any
 
 from risk.types import RiskPolicy
 from tradebot.domain import ZERO, Direction, Symbol
 
 _MAX_DISTANCE = Decimal("0.99")  # a stop distance of the whole price would never trigger
+_PLACES = Decimal("1e-8")  # finer than any venue's tick; keeps stored levels short
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,9 +42,11 @@ class StopLevels:
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-able dict; Decimals as strings, times as ISO 8601 (keys match the stop store)."""
         def enc(v: Any) -> Any:
-            return str(v) if isinstance(v, Decimal) else v.isoformat() if isinstance(v, datetime) else v
+            if isinstance(v, Decimal | Enum):
+                return str(v)
+            return v.isoformat() if isinstance(v, datetime) else v
 
-        return {k: enc(getattr(self, k)) for k in self.__slots__}  # type: ignore[attr-defined]
+        return {f.name: enc(getattr(self, f.name)) for f in fields(self)}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> StopLevels:
@@ -60,6 +64,10 @@ class StopLevels:
         )
 
 
+def _px(d: Decimal) -> str:
+    return format(d.normalize(), "f")
+
+
 def _dec(x: float) -> Decimal:
     return Decimal(repr(float(x)))
 
@@ -73,12 +81,13 @@ def initial_levels(symbol: Symbol, direction: Direction, entry: Decimal, atr_val
     floor = entry * _dec(policy.min_stop_pct)
     dist = min(max(_dec(policy.stop_atr) * a, floor), entry * _MAX_DISTANCE)
     sign = 1 if direction is Direction.LONG else -1
-    stop = entry - sign * dist
+    # Rounding always moves the stop away from the entry, so it stays on the losing side.
+    stop = (entry - sign * dist).quantize(_PLACES, ROUND_FLOOR if sign > 0 else ROUND_CEILING)
     tp = None
     if policy.take_profit_atr is not None and a > ZERO:
-        tp = entry + sign * max(_dec(policy.take_profit_atr) * a, floor)
+        tp = (entry + sign * max(_dec(policy.take_profit_atr) * a, floor)).quantize(_PLACES)
         tp = tp if tp > ZERO else None
-    trail = max(_dec(policy.trail_atr) * a, floor) if policy.trail_atr is not None else None
+    trail = max(_dec(policy.trail_atr) * a, floor).quantize(_PLACES) if policy.trail_atr is not None else None
     return StopLevels(symbol, direction, entry, stop, stop, tp, trail, entry, a, opened_at,
                       policy.max_holding_days, last_bar)
 
@@ -103,14 +112,14 @@ def check_exit(levels: StopLevels, high: float, low: float, now: datetime) -> tu
     # Within one bar we cannot know whether the high or the low came first: assume the worse, the stop.
     name = "trailing_stop" if levels.stop != levels.initial_stop else "stop_loss"
     if levels.is_long and math.isfinite(low) and _dec(low) <= levels.stop:
-        return name, f"{name.replace('_', '-')} hit: bar low {low:.6g} <= stop {levels.stop:.6g}"
+        return name, f"{name.replace('_', '-')} hit: bar low {low:.6g} <= stop {_px(levels.stop)}"
     if not levels.is_long and math.isfinite(high) and _dec(high) >= levels.stop:
-        return name, f"{name.replace('_', '-')} hit: bar high {high:.6g} >= stop {levels.stop:.6g}"
+        return name, f"{name.replace('_', '-')} hit: bar high {high:.6g} >= stop {_px(levels.stop)}"
     tp = levels.take_profit
     if tp is not None and levels.is_long and math.isfinite(high) and _dec(high) >= tp:
-        return "take_profit", f"take-profit hit: bar high {high:.6g} >= target {tp:.6g}"
+        return "take_profit", f"take-profit hit: bar high {high:.6g} >= target {_px(tp)}"
     if tp is not None and not levels.is_long and math.isfinite(low) and _dec(low) <= tp:
-        return "take_profit", f"take-profit hit: bar low {low:.6g} <= target {tp:.6g}"
+        return "take_profit", f"take-profit hit: bar low {low:.6g} <= target {_px(tp)}"
     if levels.max_holding_days is not None:
         held = now - levels.opened_at
         if held >= timedelta(days=levels.max_holding_days):

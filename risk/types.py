@@ -28,7 +28,7 @@ class RiskPolicy:
     prior_win_rate: float = 0.5
     prior_payoff: float = 1.5
     prior_trades: int = 20
-    vol_target: float | None = 0.01  # expected daily move of one position, as a fraction of equity
+    vol_target: float | None = 0.0025  # expected daily move of one position, as a fraction of equity
     ewma_lambda: float = 0.94  # RiskMetrics decay for daily returns
     vol_min_obs: int = 10
     fallback_daily_vol: float | None = None  # used when history is too short; None rejects instead

@@ -218,4 +218,6 @@ def _bars_by_symbol(bars: pd.DataFrame, symbols: list[Symbol]) -> dict[Symbol, p
 @register("earnings_drift")
 def _factory(**params: Any) -> EarningsDrift:
     ints = ("horizon_days", "vol_window", "pre_window_days", "exit_grace_days")
-    return EarningsDrift(**{k: int(v) if k in ints else v for k, v in params.items()})
+    # Config numbers arrive as floats from JSON; day counts and windows must be whole.
+    cleaned: dict[str, Any] = {k: int(v) if k in ints else v for k, v in params.items()}
+    return EarningsDrift(**cleaned)

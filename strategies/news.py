@@ -114,4 +114,7 @@ def _last_bar_ts(snap: MarketSnapshot) -> dict[str, Any]:
 
 @register("news_sentiment")
 def _factory(**params: Any) -> NewsSentimentStrategy:
+    # Config numbers arrive as floats from JSON; a horizon is whole days.
+    if "horizon_days" in params:
+        params["horizon_days"] = int(params["horizon_days"])
     return NewsSentimentStrategy(**params)

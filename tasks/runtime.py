@@ -21,6 +21,7 @@ from tradebot.store.marketdata import upsert_instruments
 if TYPE_CHECKING:
     from strategies.base import Strategy
     from tradebot.adapters.feeds import FilePriceFeed, SyntheticFeed
+    from tradebot.alerts import AlertRouter
     from tradebot.sentiment import SentimentAnalyzer
 
 # The synthetic market always starts here, so every run and every `now` sees the same history
@@ -67,6 +68,15 @@ class Runtime:
             except ValueError as exc:
                 raise ConfigError(f"config: strategies[{i}] ({spec.name}): {exc}") from None
         return built
+
+    @cached_property
+    def alerts(self) -> AlertRouter:
+        """Return the alert router, with channel secrets looked up in the keyring."""
+        from tradebot.adapters.secrets import open_secret_store
+        from tradebot.alerts import AlertRouter
+
+        store = open_secret_store(self.settings.home)
+        return AlertRouter(self.settings.alerts.with_keyring_secrets(store.get), self.sessions)
 
     @property
     def strategy_weights(self) -> dict[str, float]:

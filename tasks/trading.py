@@ -2,38 +2,39 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from risk import Proposal, decide
+from risk import MarketData, RiskPolicy, RiskResult, RiskState, StopLevels, evaluate, make_clock
 from strategies.base import MarketSnapshot
 from strategies.processor import targets_from_signals
+from tasks.alerting import risk_alerts
 from tasks.common import compute_task, io_task
 from tasks.runtime import Runtime
 from tradebot.adapters.paper import Quote, to_price
 from tradebot.calendars import daily_open_time
-from tradebot.domain import ZERO, ClientOrderId, Portfolio, Position, Side, Signal, Symbol
+from tradebot.commands import trading_status
+from tradebot.domain import ZERO, ClientOrderId, Order, OrderStatus, Side, Signal, Symbol
 from tradebot.store import ledger
 from tradebot.store.db import transaction
 from tradebot.store.marketdata import read_bars, read_earnings, read_sentiment
+from tradebot.store.risk_state import (
+    closed_trade_returns,
+    load_risk_state,
+    load_stops,
+    position_owners,
+    save_risk_state,
+    save_stops,
+)
 from tradebot.store.trading import FillRow, OrderRow
 
 BAR_LOOKBACK = timedelta(days=120)
 NEWS_LOOKBACK = timedelta(days=7)
 EARNINGS_WINDOW = timedelta(days=45)
 DAY = timedelta(days=1)
-
-
-@dataclass(frozen=True)
-class CycleResult:
-    """What one trade cycle produced, for artifacts and summaries."""
-
-    signals: list[Signal]
-    proposals: list[Proposal]
-    submitted: int
 
 
 def latest_closes(rt: Runtime, now: datetime) -> dict[Symbol, Decimal]:
@@ -53,8 +54,9 @@ def compute_signals(rt: Runtime, now: datetime, cycle_id: str) -> tuple[list[Sig
         sentiment = read_sentiment(s, rt.symbols, rt.analyzer.model_version, now - NEWS_LOOKBACK, now)
         earnings = read_earnings(s, rt.symbols, (now - EARNINGS_WINDOW).date(), (now + EARNINGS_WINDOW).date())
         pf = ledger.portfolio(s, rt.run_id)
-    snap = MarketSnapshot(now=now, bars=bars, sentiment=sentiment, instruments=rt.instruments,
-                          positions=pf.positions, earnings=earnings)
+        owners = position_owners(s, rt.run_id)
+    snap = MarketSnapshot.at(now, bars, sentiment, rt.instruments, pf.positions, earnings,
+                             {Symbol(k): v for k, v in owners.items()})
     signals = [sig for strategy in rt.strategies for sig in strategy.signals(snap)]
     with transaction(rt.sessions) as s:
         ids = ledger.record_signals(s, rt.run_id, cycle_id, signals)
@@ -63,45 +65,66 @@ def compute_signals(rt: Runtime, now: datetime, cycle_id: str) -> tuple[list[Sig
 
 @compute_task(name="check-risk")
 def check_risk(rt: Runtime, signals: list[Signal], signal_ids: dict[tuple[str, str], int], now: datetime,
-               cycle_id: str) -> list[Proposal]:
-    """Size targets into intents, judge each, and record intents with their decisions before any order."""
+               cycle_id: str) -> tuple[RiskResult, list]:
+    """Judge targets and stops, record every intent with its decision, the new stops and state at once.
+
+    Returns the result and the alerts it calls for (stops hit, a daily limit newly halting entries).
+    """
     prices = latest_closes(rt, now)
     with rt.sessions() as s:
-        pf = _with_open_orders(s, ledger.portfolio(s, rt.run_id), rt.run_id)
-    targets = targets_from_signals(signals, weight_per_unit=rt.settings.signals.weight_per_unit)
-    proposals = decide(targets, pf, prices, rt.instruments, rt.settings.risk.limits(), cycle_id, now)
+        pf = ledger.portfolio(s, rt.run_id)
+        working = _working_orders(s, rt.run_id)
+        bars = read_bars(s, rt.symbols, rt.settings.data.timeframe, now - BAR_LOOKBACK, now - DAY)
+        state = before = RiskState.from_dict(load_risk_state(s, rt.run_id) or {})
+        stops = {Symbol(k): StopLevels.from_dict(v) for k, v in load_stops(s, rt.run_id).items()}
+        stats = closed_trade_returns(s, rt.run_id)
+    if rt.kind != "replay":
+        # The kill switch governs real trading; a replay is a simulation of what the rules would have done.
+        switch = trading_status(rt.sessions)
+        state = replace(state, kill_switch=switch.paused, kill_reason=switch.reason)
+    cfg = rt.settings
+    equity = pf.equity({**{k: p.avg_price for k, p in pf.positions.items()}, **prices})
+    held = {k: float(p.qty * prices.get(k, p.avg_price) / equity) for k, p in pf.positions.items()} if equity else {}
+    # Risk owns the pre-earnings cut (risk.earnings_scale), so the processor must not cut a second time.
+    targets = targets_from_signals(signals, weight_per_unit=cfg.signals.weight_per_unit,
+                                   weights=rt.strategy_weights, pre_earnings_scale=1.0, current_weights=held)
+    policy = RiskPolicy(limits=cfg.risk.limits(), **cfg.risk.policy_kwargs())  # type: ignore[arg-type]
+    clock = make_clock(now, {i.asset_class for i in rt.instruments.values()})
+    # One order in flight per symbol: while one works, that symbol gets no new intent (it is judged
+    # again once the order fills or dies), and open buys keep their cash reserved.
+    reserved = sum((qty * ref for side, qty, ref in working.values() if side == Side.BUY.value), ZERO)
+    result = evaluate([t for t in targets if t.symbol not in working], pf, MarketData.from_bars(bars), policy,
+                      state, clock, cycle_id, instruments=rt.instruments, strategy_stats=stats, stops=stops,
+                      prices=prices, pending_buy_notional=reserved)
+    if working:
+        result = replace(result, exits=[p for p in result.exits if p.intent.symbol not in working])
     with transaction(rt.sessions) as s:
-        for p in proposals:
+        for p in result.all_proposals:
             sig_id = signal_ids.get((p.target.strategy, p.target.symbol))
             ledger.record_proposal(s, rt.run_id, cycle_id, p.intent, p.decision, sig_id, now)
-    return proposals
+        # Same transaction as the proposals: trades_today counts them, so both land or neither does.
+        save_risk_state(s, rt.run_id, result.state.to_dict(), now)
+        save_stops(s, rt.run_id, {sym: lv.to_dict() for sym, lv in result.stops.items()}, now)
+    return result, risk_alerts(before, result, stops, prices)
 
 
-def _with_open_orders(s, pf: Portfolio, run_id: str) -> Portfolio:  # type: ignore[no-untyped-def]
-    """Count working orders as if filled, so a cycle never re-orders what is already on its way."""
-    rows = s.execute(select(OrderRow.symbol, OrderRow.side, OrderRow.qty, OrderRow.client_order_id)
-                     .where(OrderRow.client_order_id.in_(ledger.open_orders(s, run_id)))).all()
-    if not rows:
-        return pf
-    positions = dict(pf.positions)
-    cash = pf.cash
+def _working_orders(s, run_id: str) -> dict[Symbol, tuple[str, Decimal, Decimal]]:  # type: ignore[no-untyped-def]
+    """Return (side, qty, reference price) of each symbol's order still working at the broker."""
     from tradebot.store.trading import OrderIntentRow
 
-    for sym, side, qty, coid in rows:
-        ref = s.scalar(select(OrderIntentRow.reference_price).where(OrderIntentRow.client_order_id == coid)) or ZERO
-        signed = qty if side == Side.BUY.value else -qty
-        cur = positions.get(Symbol(sym), Position(Symbol(sym), ZERO, ref))
-        positions[Symbol(sym)] = Position(cur.symbol, cur.qty + signed, cur.avg_price or ref)
-        cash -= signed * ref
-    return Portfolio(cash=cash, positions={k: v for k, v in positions.items() if v.qty != ZERO})
+    rows = s.execute(select(OrderRow.symbol, OrderRow.side, OrderRow.qty, OrderIntentRow.reference_price)
+                     .join(OrderIntentRow, OrderIntentRow.client_order_id == OrderRow.client_order_id)
+                     .where(OrderRow.client_order_id.in_(ledger.open_orders(s, run_id)))).all()
+    return {Symbol(sym): (side, qty, ref or ZERO) for sym, side, qty, ref in rows}
 
 
 @io_task(name="submit-orders")
-def submit_orders(rt: Runtime, now: datetime) -> int:
-    """Send every approved, unsent intent exactly once: look up by client id first, then submit."""
+def submit_orders(rt: Runtime, now: datetime) -> tuple[int, list[Order]]:
+    """Send every approved, unsent intent exactly once (look up by client id first); return sent and rejected."""
     with rt.sessions() as s:
         intents = ledger.pending_intents(s, rt.run_id)
     sent = 0
+    rejected: list[Order] = []
     for intent in intents:
         # The intent row is already committed; a retry after a crash finds the order by its id.
         order = rt.broker.get_order(intent.client_order_id) or rt.broker.submit_order(intent, now)
@@ -109,7 +132,9 @@ def submit_orders(rt: Runtime, now: datetime) -> int:
             ledger.upsert_order(s, rt.run_id, rt.broker.name, order, now)
             ledger.mark_intent_sent(s, intent.client_order_id)
         sent += 1
-    return sent
+        if order.status is OrderStatus.REJECTED:
+            rejected.append(order)
+    return sent, rejected
 
 
 @compute_task(name="fill-paper-orders")
@@ -129,8 +154,8 @@ def fill_paper_orders(rt: Runtime, start: datetime, end: datetime) -> int:
 
 
 @io_task(name="sync-broker")
-def sync_broker(rt: Runtime, now: datetime) -> int:
-    """Pull order states and new fills from the broker into the ledger; rebuild positions."""
+def sync_broker(rt: Runtime, now: datetime) -> tuple[int, list[Order]]:
+    """Pull order states and new fills into the ledger, rebuild positions; return new fills and rejections."""
     with rt.sessions() as s:
         open_ids = ledger.open_orders(s, rt.run_id)
         last = s.scalar(select(func.max(FillRow.ts)).where(FillRow.run_id == rt.run_id))
@@ -142,7 +167,7 @@ def sync_broker(rt: Runtime, now: datetime) -> int:
             ledger.upsert_order(s, rt.run_id, rt.broker.name, o, now)
         new = ledger.record_fills(s, rt.run_id, list(fills))
         ledger.rebuild_positions(s, rt.run_id, now)
-    return new
+    return new, [o for o in orders if o.status is OrderStatus.REJECTED]
 
 
 @compute_task(name="mark-to-market")

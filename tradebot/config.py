@@ -10,6 +10,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from tradebot.alerts.config import AlertsConfig
 from tradebot.domain import Mode, RiskLimits
 from tradebot.errors import ConfigError
 
@@ -64,14 +65,18 @@ class StrategySpec(_Section):
     params: dict[str, float | int | str | bool | dict[str, float]] = Field(default_factory=dict)
 
 
-DEFAULT_STRATEGIES = (StrategySpec(name="news_sentiment"),)
+# One of each kind: news-driven, event-driven (earnings) and technical (trend).
+DEFAULT_STRATEGIES = (
+    StrategySpec(name="news_sentiment", weight=1.0),
+    StrategySpec(name="earnings_drift", weight=1.0),
+    StrategySpec(name="sma_cross", weight=0.5, params={"fast": 20, "slow": 50}),
+)
 
 
 class SignalsConfig(_Section):
-    """How the signal processor turns signals into target weights."""
+    """How the signal processor turns signals into target weights (risk.earnings_scale cuts pre-earnings)."""
 
     weight_per_unit: float = Field(default=0.25, gt=0, le=1)
-    pre_earnings_scale: float = Field(default=0.5, ge=0, le=1)
 
 
 class RiskConfig(_Section):
@@ -82,6 +87,35 @@ class RiskConfig(_Section):
     max_open_positions: int = Field(default=8, ge=1, le=500)
     min_order_notional: Decimal = Field(default=Decimal("10"), ge=0)
     allow_short: bool = False
+    # Sizing: fractional Kelly from each strategy's closed trades x a volatility target per position.
+    kelly_fraction: float | None = Field(default=0.5, gt=0, le=1)
+    vol_target: float | None = Field(default=0.0025, gt=0, le=0.1)
+    fallback_daily_vol: float | None = Field(default=0.02, gt=0, le=1)
+    fractional_equities: bool = False
+    # Stops in ATR multiples; max_holding_days is the time stop.
+    stop_atr: float | None = Field(default=2.0, gt=0, le=50)
+    take_profit_atr: float | None = Field(default=4.0, gt=0, le=100)
+    trail_atr: float | None = Field(default=3.0, gt=0, le=50)
+    max_holding_days: int | None = Field(default=20, ge=1, le=3650)
+    # Correlation protection and exposure.
+    corr_threshold: float = Field(default=0.80, gt=0, lt=1)
+    max_cluster_weight: float | None = Field(default=0.30, gt=0, le=2)
+    max_net_exposure: float | None = Field(default=1.0, gt=0, le=2)
+    # Daily limits: a loss beyond max_daily_loss (fraction of session-start equity) halts new entries.
+    max_daily_loss: float | None = Field(default=0.03, gt=0, le=1)
+    flatten_on_daily_loss: bool = False
+    max_trades_per_day: int | None = Field(default=50, ge=1)
+    max_consecutive_losses: int | None = Field(default=3, ge=1)
+    earnings_scale: float = Field(default=0.5, ge=0, le=1)
+
+    def policy_kwargs(self) -> dict[str, object]:
+        """Return the risk policy knobs (the risk package builds its RiskPolicy from them)."""
+        return self.model_dump(include={
+            "kelly_fraction", "vol_target", "fallback_daily_vol", "fractional_equities", "stop_atr",
+            "take_profit_atr", "trail_atr", "max_holding_days", "corr_threshold", "max_cluster_weight",
+            "max_net_exposure", "max_daily_loss", "flatten_on_daily_loss", "max_trades_per_day",
+            "max_consecutive_losses", "earnings_scale",
+        })
 
     def limits(self) -> RiskLimits:
         """Return the domain RiskLimits for these settings."""
@@ -137,6 +171,7 @@ class Settings(BaseSettings):
     risk: RiskConfig = RiskConfig()
     paper: PaperConfig = PaperConfig()
     alpaca: AlpacaConfig = AlpacaConfig()
+    alerts: AlertsConfig = AlertsConfig()
 
     @classmethod
     def settings_customise_sources(
@@ -228,7 +263,9 @@ def _holds_secrets(value: Any, name: str = "") -> bool:
         return any(_holds_secrets(v, str(k).lower()) for k, v in value.items())
     if isinstance(value, list):
         return any(_holds_secrets(v, name) for v in value)
-    return isinstance(value, str) and bool(value) and any(w in name for w in SECRET_WORDS) and "url" not in name
+    # A webhook URL is itself the credential; other URLs (endpoints) are not secrets.
+    secret_name = any(w in name for w in SECRET_WORDS) and ("url" not in name or "webhook" in name)
+    return isinstance(value, str) and bool(value) and secret_name
 
 
 def load_settings(path: Path | str | None = None, **overrides: Any) -> Settings:

@@ -156,3 +156,18 @@ def test_every_replayed_session_has_a_bar_for_every_symbol_and_news_flows_daily(
         published = s.scalars(select(NewsItemRow.published_at).where(NewsItemRow.published_at >= first)).all()
     news_days = {p.date() for p in published}
     assert len(news_days) >= 0.8 * len(days)
+
+
+def test_no_sell_is_sent_for_shares_the_broker_does_not_hold(sessions):
+    with sessions() as s:
+        bad = s.scalars(select(OrderRow.reject_reason).where(OrderRow.reject_reason.like("%short selling%"))).all()
+    assert bad == []
+
+
+def test_at_most_one_order_per_symbol_is_ever_working_at_once(sessions):
+    with sessions() as s:
+        orders = s.execute(select(OrderRow.run_id, OrderRow.symbol, OrderRow.submitted_at, OrderRow.updated_at,
+                                  OrderRow.status)).all()
+    for run_id, sym, sent, done, _ in orders:
+        overlapping = [o for o in orders if o[0] == run_id and o[1] == sym and o[2] > sent and o[2] < done]
+        assert overlapping == [], (sym, sent)

@@ -106,3 +106,11 @@ def test_a_readable_config_file_without_secrets_is_fine(tmp_path):
     path.write_text(json.dumps({"alpaca": {"trading_url": "http://127.0.0.1:1"}, "risk": {"max_open_positions": 3}}))
     path.chmod(0o644)
     assert load_settings(path).risk.max_open_positions == 3
+
+
+def test_a_webhook_url_counts_as_a_secret_for_the_permission_check(tmp_path):
+    path = tmp_path / "cfg.json"
+    path.write_text(json.dumps({"alerts": {"discord": {"webhook_url": "https://discord.example/api/webhooks/1/x"}}}))
+    path.chmod(0o640)
+    with pytest.raises(ConfigError, match="chmod 600"):
+        load_settings(path)

@@ -108,3 +108,67 @@ def test_approved_sizes_never_break_a_cap(weights, cash, max_w, gross, max_open)
     notional = [p.decision.approved_qty * PRICES[p.intent.symbol] for p in bought]
     assert all(n <= Decimal(str(max_w)) * equity for n in notional)
     assert sum(notional, Decimal(0)) <= min(Decimal(str(gross)) * equity, cash)
+
+
+# The full engine: one entry point over market history, policy and persisted state.
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from risk import MarketData, RiskClock, RiskPolicy, RiskState, evaluate  # noqa: E402
+from risk.stops import initial_levels  # noqa: E402
+
+IDX = pd.date_range("2025-11-01", periods=80, freq="D")
+_RNG = np.random.default_rng(5)
+_F = _RNG.normal(0, 0.01, 80)
+_CLOSE = pd.DataFrame({"AAA": 100 * np.exp(np.cumsum(_F)),
+                       "BBB": 100 * np.exp(np.cumsum(_F + _RNG.normal(0, 0.005, 80))),
+                       "CCC": 100 * np.exp(np.cumsum(_RNG.normal(0, 0.01, 80)))}, index=IDX)
+MKT = MarketData(_CLOSE, _CLOSE * 1.01, _CLOSE * 0.99)
+
+
+def _evaluate(targets, pf, policy=None, **kw):
+    return evaluate(targets, pf, MKT, policy or RiskPolicy(), kw.pop("state", RiskState()), RiskClock(NOW, NOW.date()),
+                    "c7", instruments=INSTR, prices=PRICES, **kw)
+
+
+def test_evaluate_explains_every_cut_of_a_correlated_entry_with_its_numbers():
+    pf = Portfolio(Decimal("90000"), {SYMS[0]: Position(SYMS[0], Decimal("100"), Decimal("100"))})
+    res = _evaluate([Target(SYMS[1], 0.25, (sig("BBB"),))], pf, strategy_stats={"t": [0.02, -0.01] * 20})
+    [p] = res.proposals
+    assert p.intent.qty == 250 and p.decision.verdict is Verdict.RESIZED
+    text = " | ".join(p.decision.reasons)
+    assert "Kelly for t: win rate 0.500" in text and "vol target 0.25% / daily vol" in text
+    assert "Kelly x vol allowance" in text and "correlation 0.9" in text and "with AAA > 0.80 limit" in text
+    assert res.state.trades_today == 1 and res.equity == Decimal("100000")
+
+
+def test_an_accepted_entry_comes_with_planned_stops_and_open_positions_keep_theirs():
+    pf = Portfolio(Decimal("90000"), {SYMS[0]: Position(SYMS[0], Decimal("100"), Decimal("100"))})
+    kept = initial_levels(SYMS[0], Direction.LONG, Decimal("100"), 1.0, NOW, RiskPolicy(),
+                          datetime(2026, 1, 19, tzinfo=UTC))
+    res = _evaluate([Target(SYMS[2], 0.05, (sig("CCC"),))], pf, stops={SYMS[0]: kept})
+    assert res.proposals[0].decision.approved
+    assert set(res.stops) == {SYMS[0], SYMS[2]} and res.stops[SYMS[0]].initial_stop == kept.initial_stop
+    planned = res.stops[SYMS[2]]
+    assert planned.entry_price == Decimal("100") and planned.stop < planned.entry_price < planned.take_profit
+
+
+def test_a_flip_from_long_to_short_is_an_always_allowed_exit_then_a_judged_entry():
+    policy = RiskPolicy(limits=RiskLimits(allow_short=True), kelly_fraction=None, vol_target=None)
+    pf = Portfolio(Decimal("95000"), {SYMS[2]: Position(SYMS[2], Decimal("50"), Decimal("100"))})
+    short = Signal("t", SYMS[2], NOW, Direction.SHORT, -1.0, 1.0, 3)
+    res = _evaluate([Target(SYMS[2], -0.1, (short,))], pf, policy, state=RiskState(halted=True, day=NOW.date(),
+                                                                                   halt_reason="daily loss x"))
+    exit_, entry = res.proposals
+    assert exit_.intent.qty == 50 and exit_.decision.approved and exit_.intent.side is Side.SELL
+    assert entry.intent.qty == 100 and not entry.decision.approved and "daily loss x" in entry.decision.reasons[0]
+
+
+def test_protective_exits_come_first_in_submission_order():
+    pf = Portfolio(Decimal("90000"), {SYMS[0]: Position(SYMS[0], Decimal("100"), Decimal("200"))})
+    stop = initial_levels(SYMS[0], Direction.LONG, Decimal("200"), 1.0, NOW, RiskPolicy(),
+                          datetime(2026, 1, 1, tzinfo=UTC))
+    res = _evaluate([Target(SYMS[2], 0.05, (sig("CCC"),))], pf, stops={SYMS[0]: stop})
+    assert [p.intent.symbol for p in res.all_proposals] == [SYMS[0], SYMS[2]]
+    assert res.all_proposals[0].intent.client_order_id != res.all_proposals[1].intent.client_order_id

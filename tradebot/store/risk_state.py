@@ -52,6 +52,15 @@ def save_stops(s: Session, run_id: str, levels: Mapping[str, Mapping[str, Any]],
 
 def closed_trade_returns(s: Session, run_id: str) -> dict[str, list[float]]:
     """Return, per strategy, the fractional return of each closed round trip (fees included), oldest first."""
+    return _round_trips(s, run_id)[0]
+
+
+def position_owners(s: Session, run_id: str) -> dict[str, str]:
+    """Return, per open position, the strategy whose fill opened it."""
+    return _round_trips(s, run_id)[1]
+
+
+def _round_trips(s: Session, run_id: str) -> tuple[dict[str, list[float]], dict[str, str]]:
     rows = s.execute(select(FillRow, OrderIntentRow.strategy)
                      .join(OrderIntentRow, OrderIntentRow.client_order_id == FillRow.client_order_id)
                      .where(FillRow.run_id == run_id).order_by(FillRow.ts, FillRow.fill_id)).all()
@@ -69,7 +78,8 @@ def closed_trade_returns(s: Session, run_id: str) -> dict[str, list[float]]:
         t["qty"] += signed
         if t["qty"] == ZERO and t["cost"] > ZERO:
             out.setdefault(t["strategy"], []).append(float(t["proceeds"] / t["cost"] - 1))
-    return out
+    owners = {sym: t["strategy"] for sym, t in book.items() if t["qty"] != ZERO}
+    return out, owners
 
 
 def _dec(v: Any) -> Decimal | None:
