@@ -12,6 +12,7 @@ import typer
 
 from flows.cli_alerts import app as alerts_app
 from flows.cli_audit import app as audit_app
+from flows.cli_data import quality_app
 from flows.cli_keys import app as keys_app
 from flows.cli_sentiment import app as sentiment_app
 from flows.cli_trading import app as trading_app
@@ -27,6 +28,7 @@ app.add_typer(trading_app, name="trading")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
 app.add_typer(alerts_app, name="alerts")
+app.add_typer(quality_app, name="quality")
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="JSON config file (default ./tradebot.json)")]
 _state: dict[str, Any] = {"debug": False, "verbose": False}
@@ -143,12 +145,33 @@ def ingest_prices_cmd(config: ConfigOpt = None,
 
 @ingest_app.command("news")
 def ingest_news_cmd(config: ConfigOpt = None,
-                    lookback_minutes: Annotated[int, typer.Option(min=1)] = 60) -> None:
-    """Fetch, validate, store and score recent news."""
-    _settings(config, runnable=True)
+                    lookback_minutes: Annotated[int, typer.Option(min=1)] = 60,
+                    source: Annotated[str | None, typer.Option(help="file: read --path instead of the feed")] = None,
+                    path: Annotated[Path | None, typer.Option(help="JSON-lines news file (source file)")] = None,
+                    ) -> None:
+    """Fetch, validate, store and score news (recent from the feed, or a whole file)."""
+    overrides: dict[str, Any] = {}
+    if source not in (None, "file") or (source == "file") != (path is not None):
+        raise typer.BadParameter("use --source file together with --path FILE", param_hint="--source")
+    if path is not None:
+        overrides["data"] = {**_settings(config).data.model_dump(mode="json"), "news_path": str(path)}
+    _settings(config, runnable=True, **overrides)
     from flows.ingest_news import ingest_news
 
-    _print_json(ingest_news(config_path=str(config) if config else None, lookback_minutes=lookback_minutes))
+    _print_json(ingest_news(config_path=str(config) if config else None, lookback_minutes=lookback_minutes,
+                            overrides=overrides))
+
+
+@app.command("backfill")
+def backfill_cmd(start: Annotated[str, typer.Option(help="first day, YYYY-MM-DD")],
+                 end: Annotated[str, typer.Option(help="day after the last, YYYY-MM-DD")],
+                 config: ConfigOpt = None,
+                 symbols: Annotated[str | None, typer.Option(help="comma-separated; default the universe")] = None,
+                 chunk_days: Annotated[int, typer.Option(min=1)] = 30) -> None:
+    """Load bars for a date range through the quality gate, with a progress bar."""
+    from flows.cli_data import backfill
+
+    _print_json(backfill(_settings, config, symbols, start, end, chunk_days))
 
 
 @app.command()

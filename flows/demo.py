@@ -40,9 +40,10 @@ def print_summary(s: dict, seconds: float | None = None, home: Path | None = Non
         "",
         f"run            {s['run_id']}  ({s['days']} calendar days, {s['first_day']} .. {s['last_day']})",
         f"symbols        {', '.join(s['symbols'])}",
-        f"signals        {s['signals']}",
+        f"signals        {s['signals']}  ({_by_strategy(s.get('signals_by_strategy', {}))})",
         f"intents        {s['intents']}  (accepted {v.get('accepted', 0)}, resized {v.get('resized', 0)}, "
         f"rejected {v.get('rejected', 0)})",
+        *(f"  e.g. {verdict:8} {text}" for verdict, text in s.get("examples", {}).items()),
         f"orders         {s['orders']}",
         f"fills          {s['fills']}   open positions {s['open_positions']}",
         f"final equity   {float(s['final_equity']):,.2f}  from {float(s['initial_cash']):,.2f}",
@@ -67,3 +68,7 @@ def _quality_line(q: dict) -> str:
     batches = ", ".join(f"{n} {kind}" for kind, n in sorted(q.get("batches", {}).items())) or "none"
     failed = ", ".join(f"{name} {n}" for name, n in sorted(q.get("failed", {}).items()))
     return f"{batches} batches gated, {q.get('quarantined', 0)} rows quarantined" + (f" ({failed})" if failed else "")
+
+
+def _by_strategy(counts: dict) -> str:
+    return ", ".join(f"{name} {n}" for name, n in sorted(counts.items())) or "none"

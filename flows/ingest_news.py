@@ -11,6 +11,7 @@ from tasks.alerting import gate_alerts, send_alerts
 from tasks.ingest import fetch_news, gate_and_store_news
 from tasks.runtime import build_runtime
 from tasks.sentiment import score_sentiment
+from tradebot.adapters.news_files import FileNewsFeed
 from tradebot.config import load_settings
 
 
@@ -21,7 +22,9 @@ def ingest_news(config_path: str | None = None, end: datetime | None = None, loo
     settings = load_settings(config_path, **(overrides or {}))
     end = end or datetime.now(UTC)
     rt = build_runtime(settings, settings.paper.account, "paper", end)
-    items = fetch_news(rt, end - timedelta(minutes=lookback_minutes), end)
+    # A news file is loaded whole (duplicates are ignored on store); a provider is asked for the window.
+    start = rt.news.span()[0] if isinstance(rt.news, FileNewsFeed) else end - timedelta(minutes=lookback_minutes)
+    items = fetch_news(rt, start, end + timedelta(microseconds=1) if isinstance(rt.news, FileNewsFeed) else end)
     summary = gate_and_store_news(rt, items, f"news-{end:%Y%m%dT%H%M%S}", end)
     with rt.alerts:
         send_alerts(rt, gate_alerts(summary))

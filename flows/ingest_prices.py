@@ -8,7 +8,7 @@ from prefect import flow
 from prefect.events import emit_event
 
 from flows.hooks import FAILURE_HOOKS
-from tasks.alerting import gate_alerts, send_alerts
+from tasks.alerting import gate_alerts, send_alerts, switch_alerts
 from tasks.ingest import fetch_bars, gate_and_store_bars
 from tasks.runtime import build_runtime
 from tradebot.adapters.feeds import FilePriceFeed
@@ -37,8 +37,10 @@ def ingest_prices(config_path: str | None = None, end: datetime | None = None,
         start = end - DEFAULT_BACKFILL
     bars = fetch_bars(rt, start, end)
     summary = gate_and_store_bars(rt, bars, f"bars-{end:%Y%m%dT%H%M%S}", end)
+    switches = list(getattr(rt.prices, "switches", []))
     with rt.alerts:
-        send_alerts(rt, gate_alerts(summary))
+        send_alerts(rt, [*gate_alerts(summary), *switch_alerts(switches)])
+    summary["feed_switches"] = [f"{sw.from_feed}->{sw.to_feed} ({sw.reason}: {sw.detail})" for sw in switches]
     emit_event(event="tradebot.prices.ingested", resource={"prefect.resource.id": f"tradebot.run.{rt.run_id}"},
                payload={"rows": summary["good"], "quarantined": summary["quarantined"], "end": end.isoformat()})
     return summary

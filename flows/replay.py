@@ -46,7 +46,7 @@ def replay(days: int = 60, end: date | None = None, config_path: str | None = No
     run_id = run_id or f"replay-{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
     until = datetime.combine(calendar_days[-1], time(), UTC) + DAY
     rt = build_runtime(settings, run_id, "replay", start, start=start - WARMUP, until=until)
-    with rt.alerts, _progress(show_progress, len(calendar_days)) as advance:
+    with rt.alerts, Progress(show_progress, len(calendar_days)) as advance:
         # Warm-up history so indicators and charts have context before the first simulated day.
         gate_and_store_bars(rt, fetch_bars(rt, start - WARMUP, start), f"bars-{run_id}-warmup", start)
         gate_and_store_news(rt, fetch_news(rt, start - timedelta(days=7), start), f"news-{run_id}-warmup", start)
@@ -70,24 +70,25 @@ def replay(days: int = 60, end: date | None = None, config_path: str | None = No
     return summary
 
 
-class _progress:
+class Progress:
     """A rich progress bar when asked for, else nothing."""
 
-    def __init__(self, enabled: bool, total: int) -> None:
-        self.enabled, self.total = enabled, total
+    def __init__(self, enabled: bool, total: int, label: str = "replay") -> None:
+        self.enabled, self.total, self.label = enabled, total, label
 
     def __enter__(self):  # type: ignore[no-untyped-def]
         if not self.enabled:
             return lambda day, result: None
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import Progress as RichProgress
 
-        self._p = Progress(TextColumn("replay {task.fields[day]}"), BarColumn(), MofNCompleteColumn(),
-                           TextColumn("equity {task.fields[equity]}"), TimeElapsedColumn())
+        self._p = RichProgress(TextColumn(self.label + " {task.fields[day]}"), BarColumn(), MofNCompleteColumn(),
+                               TextColumn("{task.fields[equity]}"), TimeElapsedColumn())
         self._p.start()
         task = self._p.add_task("replay", total=self.total, day="", equity="")
 
         def advance(day: date, result: dict) -> None:
-            self._p.update(task, advance=1, day=day.isoformat(), equity=result["equity"])
+            self._p.update(task, advance=1, day=day.isoformat(), equity=str(result["equity"]))
 
         return advance
 

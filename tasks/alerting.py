@@ -61,3 +61,12 @@ def send_alerts(rt: Runtime, events: list) -> dict[str, int]:
         status = rt.alerts.send(event).status
         statuses[status] = statuses.get(status, 0) + 1
     return statuses
+
+
+def switch_alerts(switches: Sequence) -> list:
+    """Return an alert per price-feed switch (failover to the backup, or back to the primary)."""
+    from tradebot.alerts import FeedStale, Severity
+
+    return [FeedStale(feed=sw.from_feed, stale_seconds=0.0, threshold_seconds=0.0, last_update=sw.at.isoformat(),
+                      severity=Severity.INFO if sw.reason == "recovered" else Severity.WARNING)
+            for sw in switches]

@@ -57,7 +57,7 @@ def gate_and_store_news(rt: Runtime, items: list[NewsItem], batch: str, now: dat
 @io_task(name="ingest-earnings")
 def ingest_earnings(rt: Runtime, now: datetime) -> dict:
     """Fetch the earnings calendar as known at now; store valid events, report the invalid ones."""
-    if rt.news is None:
+    if rt.news is None or not hasattr(rt.news, "request_earnings"):
         return {"events": 0, "invalid": 0}
     events = rt.news.request_earnings(rt.symbols, now)
     # Numbers must be finite where present; anything else would poison surprise math downstream.

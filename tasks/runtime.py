@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,7 +20,6 @@ from tradebot.store.marketdata import upsert_instruments
 
 if TYPE_CHECKING:
     from strategies.base import Strategy
-    from tradebot.adapters.feeds import FilePriceFeed, SyntheticFeed
     from tradebot.alerts import AlertRouter
     from tradebot.sentiment import SentimentAnalyzer
 
@@ -38,8 +37,8 @@ class Runtime:
     sessions: sessionmaker[Session]
     run_id: str
     instruments: dict[Symbol, Instrument]
-    prices: SyntheticFeed | FilePriceFeed
-    news: SyntheticFeed | None
+    prices: Any  # a PriceFeed: synthetic, file, or the real providers
+    news: Any  # a NewsFeed (plus request_earnings where it has a calendar), or None
     broker: PaperBroker
     kind: str = "paper"
     extra: dict[str, object] = field(default_factory=dict)
@@ -98,9 +97,16 @@ def build_runtime(settings: Settings, run_id: str, kind: str, now: datetime,
 
         if data.path is None:
             raise ConfigError("config: data.path is required when data.source is 'file'")
-        prices: SyntheticFeed | FilePriceFeed = FilePriceFeed(data.path, settings.universe.symbols, data.timeframe)
+        prices: Any = FilePriceFeed(data.path, settings.universe.symbols, data.timeframe)
         instruments = {Symbol(s): _file_instrument(s) for s in settings.universe.symbols}
         news = None
+    elif data.source == "alpaca":
+        from tradebot.adapters.providers import build_provider_feeds
+        from tradebot.adapters.secrets import open_secret_store
+
+        store = open_secret_store(settings.home)
+        prices, news = build_provider_feeds(settings, store.get, lambda: datetime.now(UTC))
+        instruments = {Symbol(s): _file_instrument(s) for s in settings.universe.symbols}
     else:
         from tradebot.adapters.feeds import SyntheticFeed
         from tradebot.adapters.synthetic import DEFAULT_CRYPTO, DEFAULT_STOCKS
@@ -113,6 +119,10 @@ def build_runtime(settings: Settings, run_id: str, kind: str, now: datetime,
         first = min(SYNTHETIC_EPOCH, start or now)
         last = max(now, until or now) + SYNTHETIC_AHEAD
         prices = news = SyntheticFeed(data.seed, list(instruments.values()), first, last)
+    if data.news_path is not None:
+        from tradebot.adapters.news_files import FileNewsFeed
+
+        news = FileNewsFeed(data.news_path, now)
     broker = PaperBroker(sessions, account=run_id, initial_cash=settings.paper.initial_cash,
                          slippage_bps=settings.paper.slippage_bps, commission_bps=settings.paper.commission_bps,
                          allow_short=settings.risk.allow_short)

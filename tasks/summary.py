@@ -35,6 +35,9 @@ def replay_summary(rt: Runtime, days: list[date]) -> dict:
             select(RiskDecisionRow.verdict, func.count()).join(
                 OrderIntentRow, OrderIntentRow.client_order_id == RiskDecisionRow.client_order_id)
             .where(OrderIntentRow.run_id == rt.run_id).group_by(RiskDecisionRow.verdict)).all())
+        by_strategy = dict(s.execute(select(SignalRow.strategy, func.count()).where(SignalRow.run_id == rt.run_id)
+                                     .group_by(SignalRow.strategy)).all())
+        examples = _examples(s, rt.run_id)
         orders = count(select(func.count()).select_from(OrderRow).where(OrderRow.run_id == rt.run_id))
         fills = count(select(func.count()).select_from(FillRow).where(FillRow.run_id == rt.run_id))
         pf = ledger.portfolio(s, rt.run_id)
@@ -51,8 +54,23 @@ def replay_summary(rt: Runtime, days: list[date]) -> dict:
         "fills": fills, "open_positions": len(pf.positions), "initial_cash": str(initial),
         "final_equity": str(equity_row), "pnl": str(equity_row - initial),
         "buy_and_hold_equity": str(bh.quantize(Decimal("0.01"))), "ledger": rt.settings.ledger_url,
-        "data_quality": quality,
+        "data_quality": quality, "signals_by_strategy": by_strategy, "examples": examples,
     }
+
+
+def _examples(s, run_id: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Return the latest resized and rejected intent of the run with its risk reasons, for people to read."""
+    out = {}
+    for verdict in ("resized", "rejected"):
+        row = s.execute(select(OrderIntentRow.symbol, OrderIntentRow.side, RiskDecisionRow.requested_qty,
+                               RiskDecisionRow.approved_qty, RiskDecisionRow.reasons)
+                        .join(RiskDecisionRow, RiskDecisionRow.client_order_id == OrderIntentRow.client_order_id)
+                        .where(OrderIntentRow.run_id == run_id, RiskDecisionRow.verdict == verdict)
+                        .order_by(OrderIntentRow.id.desc()).limit(1)).first()
+        if row is not None:
+            sym, side, req, ok, reasons = row
+            out[verdict] = f"{side} {req} {sym} -> {ok}: {(reasons or ['-'])[-1]}"
+    return out
 
 
 def _quality(rt: Runtime) -> dict:

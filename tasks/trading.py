@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from risk import MarketData, RiskPolicy, RiskResult, RiskState, StopLevels, evaluate, make_clock
+from risk import MarketData, RiskClock, RiskPolicy, RiskResult, RiskState, StopLevels, evaluate, make_clock
 from strategies.base import MarketSnapshot
 from strategies.processor import targets_from_signals
 from tasks.alerting import risk_alerts
 from tasks.common import compute_task, io_task
 from tasks.runtime import Runtime
 from tradebot.adapters.paper import Quote, to_price
-from tradebot.calendars import daily_open_time
+from tradebot.calendars import daily_open_time, session_open
 from tradebot.commands import trading_status
-from tradebot.domain import ZERO, ClientOrderId, Order, OrderStatus, Side, Signal, Symbol
+from tradebot.domain import ZERO, AssetClass, ClientOrderId, Order, OrderStatus, Side, Signal, Symbol
 from tradebot.store import ledger
 from tradebot.store.db import transaction
 from tradebot.store.marketdata import read_bars, read_earnings, read_sentiment
@@ -29,7 +29,7 @@ from tradebot.store.risk_state import (
     save_risk_state,
     save_stops,
 )
-from tradebot.store.trading import FillRow, OrderRow
+from tradebot.store.trading import EquitySnapshotRow, FillRow, OrderRow
 
 BAR_LOOKBACK = timedelta(days=120)
 NEWS_LOOKBACK = timedelta(days=7)
@@ -89,7 +89,7 @@ def check_risk(rt: Runtime, signals: list[Signal], signal_ids: dict[tuple[str, s
     targets = targets_from_signals(signals, weight_per_unit=cfg.signals.weight_per_unit,
                                    weights=rt.strategy_weights, pre_earnings_scale=1.0, current_weights=held)
     policy = RiskPolicy(limits=cfg.risk.limits(), **cfg.risk.policy_kwargs())  # type: ignore[arg-type]
-    clock = make_clock(now, {i.asset_class for i in rt.instruments.values()})
+    clock = _risk_clock(rt, now)
     # One order in flight per symbol: while one works, that symbol gets no new intent (it is judged
     # again once the order fills or dies), and open buys keep their cash reserved.
     reserved = sum((qty * ref for side, qty, ref in working.values() if side == Side.BUY.value), ZERO)
@@ -106,6 +106,22 @@ def check_risk(rt: Runtime, signals: list[Signal], signal_ids: dict[tuple[str, s
         save_risk_state(s, rt.run_id, result.state.to_dict(), now)
         save_stops(s, rt.run_id, {sym: lv.to_dict() for sym, lv in result.stops.items()}, now)
     return result, risk_alerts(before, result, stops, prices)
+
+
+def _risk_clock(rt: Runtime, now: datetime) -> RiskClock:
+    """Return the risk clock, with the session's start equity: the last snapshot before the session opened."""
+    classes = {i.asset_class for i in rt.instruments.values()}
+    day = make_clock(now, classes).session_day
+    crypto_only = all(c is AssetClass.CRYPTO for c in classes)
+    midnight = datetime.combine(day, time(), UTC)
+    opened = midnight if crypto_only else session_open(day) or midnight
+    with rt.sessions() as s:
+        # With one cycle a day, "the first cycle of the session" is this one: its own equity would make
+        # the day's loss zero. The equity the session started from was recorded before it opened.
+        start = s.scalar(select(EquitySnapshotRow.equity).where(EquitySnapshotRow.run_id == rt.run_id,
+                                                                EquitySnapshotRow.ts <= opened)
+                         .order_by(EquitySnapshotRow.ts.desc()).limit(1))
+    return make_clock(now, classes, session_start_equity=start)
 
 
 def _working_orders(s, run_id: str) -> dict[Symbol, tuple[str, Decimal, Decimal]]:  # type: ignore[no-untyped-def]

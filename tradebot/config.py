@@ -50,11 +50,26 @@ class UniverseConfig(_Section):
 class DataConfig(_Section):
     """Where bars and news come from."""
 
-    source: Literal["synthetic", "file"] = "synthetic"
-    path: Path | None = None
+    source: Literal["synthetic", "file", "alpaca"] = "synthetic"
+    path: Path | None = None  # bars file or folder when source is file
+    news_path: Path | None = None  # JSON-lines news file: replaces the news feed when set
+    earnings_path: Path | None = None  # earnings CSV (symbol,date,qtr,eps_est,eps,release_time,surp)
     seed: int = Field(default=7, ge=0)
     # Replays and trade cycles step in days; ingestion also takes intraday bars.
     timeframe: Literal["1Min", "5Min", "1Hour", "1Day"] = "1Day"
+
+
+class FeedsConfig(_Section):
+    """Real providers (data.source alpaca): endpoints, plans and failover; keys come from `tradebot keys`."""
+
+    stock_feed: Literal["iex", "sip"] = "iex"
+    binance_url: str = "https://api.binance.com"
+    news_sources: tuple[Literal["alpaca", "newsapi"], ...] = ("alpaca",)
+    newsapi_url: str = "https://newsapi.org"
+    newsapi_requests_per_day: int = Field(default=100, ge=1)
+    earnings_source: Literal["finnhub", "csv", "none"] = "none"
+    finnhub_url: str = "https://finnhub.io/api/v1"
+    failover_max_lag_minutes: float = Field(default=5.0, gt=0)
 
 
 class StrategySpec(_Section):
@@ -172,6 +187,7 @@ class Settings(BaseSettings):
     paper: PaperConfig = PaperConfig()
     alpaca: AlpacaConfig = AlpacaConfig()
     alerts: AlertsConfig = AlertsConfig()
+    feeds: FeedsConfig = FeedsConfig()
 
     @classmethod
     def settings_customise_sources(

@@ -57,3 +57,38 @@ def test_news_ingestion_stores_and_scores_items(tmp_path):
                       lookback_minutes=3 * 24 * 60)
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
     assert out["good"] > 0 and out["scored"] == _count(url, NewsItemRow) == _count(url, SentimentScoreRow)
+
+
+def test_a_news_file_loads_through_the_gate_and_bad_lines_are_named(tmp_path):
+    import json
+
+    import pytest
+
+    from flows.ingest_news import ingest_news
+    from tradebot.errors import DataError
+
+    lines = [{"source": "wire", "headline": "Apple shares surge after earnings beat", "url": "https://n.example/1",
+              "symbols": ["AAPL"], "published_at": "2026-10-29T14:00:00Z"},
+             {"source": "wire", "headline": "Apple shares surge after earnings beat", "url": "https://n.example/1",
+              "symbols": ["AAPL"], "published_at": "2026-10-29T14:05:00Z"}]
+    (tmp_path / "news.jsonl").write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    overrides = {"home": str(tmp_path / "h"), "data": {"news_path": str(tmp_path / "news.jsonl")}}
+    out = ingest_news(overrides=overrides)
+    assert out["good"] == 1 and out["quarantined"] == 1 and out["scored"] == 1
+    (tmp_path / "bad.jsonl").write_text('{"headline": "x", "url": "https://n.example/2"}\n')
+    with pytest.raises(DataError, match="bad.jsonl:1: missing symbols, published_at"):
+        ingest_news(overrides={"home": str(tmp_path / "h"), "data": {"news_path": str(tmp_path / "bad.jsonl")}})
+
+
+def test_backfill_loads_a_range_in_chunks_and_again_adds_nothing(tmp_path):
+    from datetime import UTC, datetime
+
+    from flows.backfill import backfill_prices
+
+    args = dict(start=datetime(2026, 6, 1, tzinfo=UTC), end=datetime(2026, 8, 1, tzinfo=UTC), chunk_days=20,
+                overrides={"home": str(tmp_path), "universe": {"stocks": ["AAPL"], "crypto": ["BTC/USD"]}})
+    first = backfill_prices(**args)
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    assert first["chunks"] == 4 and first["good"] == _count(url, BarRow) > 60
+    backfill_prices(**args)
+    assert _count(url, BarRow) == first["good"]
