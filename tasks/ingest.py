@@ -35,7 +35,11 @@ def gate_and_store_bars(rt: Runtime, bars: pd.DataFrame, batch: str, now: dateti
     with transaction(rt.sessions) as s:
         upsert_bars(s, outcome.good, rt.prices.name, now)
         record_gate(s, outcome, now)
-    return outcome.summary()
+    summary = outcome.summary()
+    bad = outcome.quarantined
+    summary["quarantined_symbols"] = sorted(bad["symbol"].dropna().astype(str).unique()) if len(bad) else []
+    _gate_artifact(summary)
+    return summary
 
 
 @io_task(name="fetch-news")
@@ -51,7 +55,21 @@ def gate_and_store_news(rt: Runtime, items: list[NewsItem], batch: str, now: dat
     with transaction(rt.sessions) as s:
         new = upsert_news(s, outcome.good)
         record_gate(s, outcome, now)
-    return {**outcome.summary(), "new": new}
+    summary = {**outcome.summary(), "new": new}
+    _gate_artifact(summary)
+    return summary
+
+
+def _gate_artifact(summary: dict) -> None:
+    """Leave the batch's verdict in Prefect (the UI's Artifacts tab), one table row per expectation failed."""
+    from prefect.artifacts import create_table_artifact
+
+    rows = [{"expectation": name, "unexpected": n} for name, n in sorted(summary["failed"].items())]
+    create_table_artifact(
+        key=f"data-quality-{summary['kind']}", table=rows or [{"expectation": "all", "unexpected": 0}],
+        description=(f"{summary['batch']}: {summary['good']} good, {summary['quarantined']} quarantined"
+                     f"{'' if summary['success'] else ' (FAILED)'}"),
+    )
 
 
 @io_task(name="ingest-earnings")

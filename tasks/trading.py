@@ -21,6 +21,7 @@ from tradebot.domain import ZERO, AssetClass, ClientOrderId, Order, OrderStatus,
 from tradebot.store import ledger
 from tradebot.store.db import transaction
 from tradebot.store.marketdata import read_bars, read_earnings, read_sentiment
+from tradebot.store.ops import QuarantineRow
 from tradebot.store.risk_state import (
     closed_trade_returns,
     load_risk_state,
@@ -65,7 +66,7 @@ def compute_signals(rt: Runtime, now: datetime, cycle_id: str) -> tuple[list[Sig
 
 @compute_task(name="check-risk")
 def check_risk(rt: Runtime, signals: list[Signal], signal_ids: dict[tuple[str, str], int], now: datetime,
-               cycle_id: str) -> tuple[RiskResult, list]:
+               cycle_id: str, since: datetime | None = None) -> tuple[RiskResult, list]:
     """Judge targets and stops, record every intent with its decision, the new stops and state at once.
 
     Returns the result and the alerts it calls for (stops hit, a daily limit newly halting entries).
@@ -78,6 +79,10 @@ def check_risk(rt: Runtime, signals: list[Signal], signal_ids: dict[tuple[str, s
         state = before = RiskState.from_dict(load_risk_state(s, rt.run_id) or {})
         stops = {Symbol(k): StopLevels.from_dict(v) for k, v in load_stops(s, rt.run_id).items()}
         stats = closed_trade_returns(s, rt.run_id)
+        # Symbols whose bars the gate quarantined in this cycle's window get no new entries this cycle.
+        blocked = set(s.scalars(select(QuarantineRow.symbol).where(
+            QuarantineRow.kind == "bars", QuarantineRow.quarantined_at > (since or now - DAY),
+            QuarantineRow.quarantined_at <= now, QuarantineRow.symbol.is_not(None)).distinct()))
     if rt.kind != "replay":
         # The kill switch governs real trading; a replay is a simulation of what the rules would have done.
         switch = trading_status(rt.sessions)
@@ -93,7 +98,10 @@ def check_risk(rt: Runtime, signals: list[Signal], signal_ids: dict[tuple[str, s
     # One order in flight per symbol: while one works, that symbol gets no new intent (it is judged
     # again once the order fills or dies), and open buys keep their cash reserved.
     reserved = sum((qty * ref for side, qty, ref in working.values() if side == Side.BUY.value), ZERO)
-    result = evaluate([t for t in targets if t.symbol not in working], pf, MarketData.from_bars(bars), policy,
+    # Reductions toward a smaller exposure still pass for blocked symbols; only growth is held back.
+    targets = [t for t in targets if t.symbol not in working
+               and (t.symbol not in blocked or abs(t.weight) <= abs(held.get(t.symbol, 0.0)))]
+    result = evaluate(targets, pf, MarketData.from_bars(bars), policy,
                       state, clock, cycle_id, instruments=rt.instruments, strategy_stats=stats, stops=stops,
                       prices=prices, pending_buy_notional=reserved)
     if working:

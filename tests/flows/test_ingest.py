@@ -92,3 +92,38 @@ def test_backfill_loads_a_range_in_chunks_and_again_adds_nothing(tmp_path):
     assert first["chunks"] == 4 and first["good"] == _count(url, BarRow) > 60
     backfill_prices(**args)
     assert _count(url, BarRow) == first["good"]
+
+
+def test_a_symbol_whose_bars_were_quarantined_gets_no_new_entry_that_cycle(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    import numpy as np
+    from sqlalchemy import select
+
+    from flows.ingest_prices import ingest_prices
+    from flows.trade_cycle import trade_cycle
+    from tradebot.calendars import nyse
+    from tradebot.store.trading import OrderIntentRow, SignalRow
+
+    days = list(nyse().sessions_in_range("2026-06-01", "2026-09-30"))
+    lines = ["date,open,high,low,close,volume,Name"]
+    rng = np.random.default_rng(3)
+    for sym in ("UPP", "UPQ"):
+        price = 50.0
+        for d in days:
+            price *= 1.004 + rng.normal(0, 0.004)
+            lines.append(f"{d.date()},{price:.2f},{price * 1.01:.2f},{price * 0.99:.2f},{price:.2f},1000,{sym}")
+    lines[len(days)] = lines[len(days)].replace(",1000,UPP", ",-5,UPP")  # UPP's last bar: negative volume
+    (tmp_path / "bars.csv").write_text("\n".join(lines) + "\n")
+    now = datetime.combine(days[-1].date(), datetime.min.time(), UTC) + timedelta(days=1)
+    overrides = {"home": str(tmp_path / "h"), "data": {"source": "file", "path": str(tmp_path / "bars.csv")},
+                 "universe": {"stocks": ["UPP", "UPQ"], "crypto": []},
+                 "strategies": [{"name": "sma_cross", "params": {"fast": 5, "slow": 20}}]}
+    gate = ingest_prices(overrides=overrides, end=now)
+    assert gate["quarantined"] == 1 and gate["quarantined_symbols"] == ["UPP"]
+    trade_cycle(overrides=overrides, now=now + timedelta(minutes=5))
+    with session_factory(make_engine(f"sqlite:///{tmp_path / 'h' / 'ledger.db'}"))() as s:
+        longs = set(s.scalars(select(SignalRow.symbol).where(SignalRow.direction == "long")))
+        intents = set(s.scalars(select(OrderIntentRow.symbol)))
+    assert longs == {"UPP", "UPQ"}
+    assert intents == {"UPQ"}
