@@ -11,16 +11,15 @@ import logging
 import math
 import sys
 import time
-import warnings
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from tradebot.domain.market import BAR_COLUMNS, DAILY
+from tradebot.domain.market import BAR_COLUMNS
 from tradebot.errors import DataError
+from tradebot.quality.batch_checks import MAX_LISTED, freshness_outcome, sessions_outcome
 from tradebot.quality.gx_runner import RuleSpec, run_rules
 from tradebot.quality.outcome import ExpectationOutcome, GateOutcome
 
@@ -38,8 +37,6 @@ MIN_RETURNS_FOR_JUMP = 20
 # "8-sigma" jump. A 10 bp floor means the smallest move ever flagged is jump_sigmas * 0.1 % (0.8 %).
 SIGMA_FLOOR = 1e-3
 HISTORY_ROWS = 500  # last_stored rows per symbol used as history; plenty for a MAD, bounded cost
-CRYPTO_SUFFIXES = ("USDT", "USDC", "USD")
-MAX_LISTED = 10  # dates / symbols listed in a details string before "... +N more"
 
 # Helper columns: GX has no built-in for per-group order or jumps, so pandas precomputes a boolean
 # "row is fine" column and GX checks it is in {True}.
@@ -233,82 +230,6 @@ def _normalize(df: pd.DataFrame) -> pd.DataFrame:
     return work
 
 
-def _fresh(good: pd.DataFrame, symbols: list[str], now: datetime, staleness: timedelta) -> ExpectationOutcome:
-    """Check each symbol's newest good bar is within max_staleness of now."""
-    cutoff = pd.Timestamp(now) - staleness
-    newest = good.groupby("symbol")["ts"].max() if len(good) else pd.Series(dtype=object)
-    stale = [(s, newest.get(s)) for s in symbols if s not in newest.index or newest[s] < cutoff]
-    listed = ", ".join(f"{s} newest {'none' if t is None else t.isoformat()}" for s, t in stale[:MAX_LISTED])
-    more = f" ... +{len(stale) - MAX_LISTED} more" if len(stale) > MAX_LISTED else ""
-    return ExpectationOutcome(
-        expectation="bars_fresh", column="ts", success=not stale, unexpected_count=len(stale),
-        element_count=len(symbols),
-        details=f"cutoff {cutoff.isoformat()}" + (f"; stale: {listed}{more}" if stale else ""),
-    )
-
-
-def is_crypto_symbol(symbol: str) -> bool:
-    """Return True for symbols that trade every calendar day (pairs like BTC/USD or BTCUSDT)."""
-    return "/" in symbol or symbol.upper().endswith(CRYPTO_SUFFIXES)
-
-
-@lru_cache(maxsize=1)
-def _nyse() -> Any:
-    import exchange_calendars  # ~1.5 s import; only daily equity batches pay for it
-
-    with warnings.catch_warnings():
-        # exchange_calendars 4.13 trips a pandas 3.1 deprecation (Series.values on tz-aware data)
-        # while building the calendar; harmless for us and otherwise repeated in every log.
-        warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
-        return exchange_calendars.get_calendar("XNYS", start="1990-01-01")
-
-
-def _sessions(good: pd.DataFrame, last_stored: pd.DataFrame | None) -> ExpectationOutcome | None:
-    """Check daily bars cover every NYSE session (equities) or every calendar day (crypto)."""
-    daily = good[good["timeframe"] == DAILY]
-    if daily.empty:
-        return None
-    # Daily bars are stamped anywhere from 00:00 to 05:00 UTC (or at the 21:00 UTC close); the UTC
-    # date is the session date for all of these US conventions.
-    dates = daily["ts"].dt.tz_convert("UTC").dt.tz_localize(None).dt.normalize()
-    stored: dict[str, pd.Timestamp] = {}
-    if last_stored is not None and len(last_stored):
-        ls = last_stored[(last_stored["timeframe"] == DAILY) & last_stored["ts"].notna()]
-        if len(ls):
-            ls_dates = ls["ts"].dt.tz_convert("UTC").dt.tz_localize(None).dt.normalize()
-            stored = ls_dates.groupby(ls["symbol"]).max().to_dict()
-    expected_total, missing_total, parts = 0, 0, []
-    for symbol, present in dates.groupby(daily["symbol"]):
-        have = pd.DatetimeIndex(present.unique())
-        start, end = have.min(), have.max()
-        # Bridge the gap from the newest stored bar, but do not re-audit old history every run.
-        before = stored.get(symbol)
-        if before is not None and before < start:
-            start = before
-            have = have.append(pd.DatetimeIndex([before]))
-        note = ""
-        if is_crypto_symbol(str(symbol)):
-            expected = pd.date_range(start, end, freq="D")
-        else:
-            cal = _nyse()
-            lo, hi = max(start, cal.first_session), min(end, cal.last_session)
-            if (lo, hi) != (start, end):
-                note = f" (calendar covers {cal.first_session.date()}..{cal.last_session.date()} only)"
-            expected = cal.sessions_in_range(lo, hi) if lo <= hi else pd.DatetimeIndex([])
-        gaps = pd.DatetimeIndex(expected).difference(have)
-        expected_total += len(expected)
-        missing_total += len(gaps)
-        if len(gaps) or note:
-            shown = ", ".join(str(d.date()) for d in gaps[:MAX_LISTED])
-            more = f" ... +{len(gaps) - MAX_LISTED} more" if len(gaps) > MAX_LISTED else ""
-            parts.append(f"{symbol}: {len(gaps)} missing [{shown}{more}]{note}")
-    return ExpectationOutcome(
-        expectation="sessions_complete", column="ts", success=missing_total == 0,
-        unexpected_count=missing_total, element_count=expected_total,
-        details="; ".join(parts) or "every session present",
-    )
-
-
 def _row_outcome(rule: RuleSpec, bad: np.ndarray, n: int, labels: pd.Index, note: str) -> ExpectationOutcome:
     rows = np.flatnonzero(bad)
     sample = ", ".join(str(x) for x in labels[rows[:MAX_LISTED]])
@@ -394,8 +315,8 @@ def validate_bars(
 
     if now is not None and max_staleness is not None:
         symbols = sorted(work["symbol"].dropna().unique().tolist())
-        outcomes.append(_fresh(good, symbols, now, max_staleness))
-    sessions = _sessions(good, last_stored)
+        outcomes.append(freshness_outcome(good, symbols, now, max_staleness))
+    sessions = sessions_outcome(good, last_stored)
     if sessions is not None:
         outcomes.append(sessions)
     outcome = GateOutcome(
