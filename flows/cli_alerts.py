@@ -13,29 +13,25 @@ ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="JSON con
 
 def router_for(config: Path | None) -> Any:
     """Build the alert router for the config, with channel secrets from the keyring."""
-    from tradebot.adapters.secrets import open_secret_store
-    from tradebot.alerts import AlertRouter
+    from tradebot.alerts.setup import build_router
     from tradebot.config import load_settings
     from tradebot.store.db import open_ledger
 
     settings = load_settings(config)
-    store = open_secret_store(settings.home)
-    return AlertRouter(settings.alerts.with_keyring_secrets(store.get), open_ledger(settings.ledger_url))
+    return build_router(settings, open_ledger(settings.ledger_url))
 
 
 @app.command("test")
 def test_alert(config: ConfigOpt = None,
                channel: Annotated[str | None, typer.Option(help="slack | email | telegram | discord")] = None) -> None:
     """Send a test alert (to every enabled channel, or just --channel) and print each outcome."""
-    from tradebot.adapters.secrets import open_secret_store
     from tradebot.alerts import send_test_alert
+    from tradebot.alerts.setup import alerts_config
     from tradebot.config import load_settings
     from tradebot.store.db import open_ledger
 
     settings = load_settings(config)
-    store = open_secret_store(settings.home)
-    results = send_test_alert(settings.alerts.with_keyring_secrets(store.get), open_ledger(settings.ledger_url),
-                              channel)
+    results = send_test_alert(alerts_config(settings), open_ledger(settings.ledger_url), channel)
     if not results:
         typer.echo("no alert channel is enabled: set alerts.<channel>.enabled in the config")
         raise typer.Exit(1)

@@ -71,11 +71,9 @@ class Runtime:
     @cached_property
     def alerts(self) -> AlertRouter:
         """Return the alert router, with channel secrets looked up in the keyring."""
-        from tradebot.adapters.secrets import open_secret_store
-        from tradebot.alerts import AlertRouter
+        from tradebot.alerts.setup import build_router
 
-        store = open_secret_store(self.settings.home)
-        return AlertRouter(self.settings.alerts.with_keyring_secrets(store.get), self.sessions)
+        return build_router(self.settings, self.sessions)
 
     @property
     def strategy_weights(self) -> dict[str, float]:
