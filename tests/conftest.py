@@ -22,14 +22,25 @@ def _isolated_env(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
 
 
-@pytest.fixture
-def ledger_url(tmp_path) -> str:
-    """Return the URL of a freshly migrated SQLite ledger."""
+@pytest.fixture(scope="session")
+def template_ledger(tmp_path_factory) -> Path:
+    """Migrate one SQLite ledger per session; tests get copies (migrating each time costs ~0.5 s)."""
     from tradebot.store.db import upgrade
 
-    url = f"sqlite:///{tmp_path / 'ledger.db'}"
-    upgrade(url)
-    return url
+    path = tmp_path_factory.mktemp("ledger") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def ledger_url(template_ledger, tmp_path) -> str:
+    """Return the URL of a fresh, fully migrated SQLite ledger of this test's own."""
+    import sqlite3
+
+    target = tmp_path / "ledger.db"
+    with sqlite3.connect(template_ledger) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    return f"sqlite:///{target}"
 
 
 @pytest.fixture

@@ -1,6 +1,5 @@
 """The alert router end to end: real channel clients against local fakes, history in a migrated ledger."""
 
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -13,7 +12,6 @@ from tests.fakes.smtp import FakeSMTPServer
 from tests.fakes.telegram_server import FakeTelegramServer
 from tradebot.alerts import AlertRouter, AlertsConfig, FlowFailure, KillSwitch, StopTriggered, send_test_alert
 from tradebot.metrics import Metrics
-from tradebot.store.db import make_engine, session_factory, upgrade
 from tradebot.store.ops import AlertRow
 
 
@@ -23,23 +21,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture(scope="module")
-def template_ledger(tmp_path_factory):
-    """Migrate one ledger per module; each test gets a copy (migrating per test costs ~0.5 s)."""
-    path = tmp_path_factory.mktemp("ledger") / "template.db"
-    upgrade(f"sqlite:///{path}")
-    return path
-
-
-@pytest.fixture
-def sessions(template_ledger, tmp_path):
-    """Override the shared fixture with a copy of the module's migrated ledger."""
-    target = tmp_path / "ledger.db"
-    with sqlite3.connect(template_ledger) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-    return session_factory(make_engine(f"sqlite:///{target}"))
 
 
 @pytest.fixture

@@ -1,6 +1,5 @@
 """Alert router rules: routing, de-duplication windows, rate limits, retries and history, with in-process channels."""
 
-import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -22,7 +21,7 @@ from tradebot.alerts import (
 from tradebot.alerts.channels import DeliveryError
 from tradebot.logs import Redactor
 from tradebot.metrics import Metrics
-from tradebot.store.db import make_engine, session_factory, upgrade
+from tradebot.store.db import make_engine, session_factory
 from tradebot.store.ops import AlertRow
 
 T0 = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
@@ -61,23 +60,6 @@ def cfg(**kw) -> AlertsConfig:
 
 def stop(symbol: str = "AAPL") -> StopTriggered:
     return StopTriggered(symbol=symbol, stop_price=Decimal("180.5"), last_price=Decimal("180.1"))
-
-
-@pytest.fixture(scope="module")
-def template_ledger(tmp_path_factory):
-    """Migrate one ledger per module; each test gets a copy (migrating per test costs ~0.5 s)."""
-    path = tmp_path_factory.mktemp("ledger") / "template.db"
-    upgrade(f"sqlite:///{path}")
-    return path
-
-
-@pytest.fixture
-def sessions(template_ledger, tmp_path):
-    """Override the shared fixture with a copy of the module's migrated ledger."""
-    target = tmp_path / "ledger.db"
-    with sqlite3.connect(template_ledger) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-    return session_factory(make_engine(f"sqlite:///{target}"))
 
 
 @pytest.fixture
