@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
+import pandas as pd
 from sqlalchemy import func, select
 
 from risk import MarketData, RiskClock, RiskPolicy, RiskResult, RiskState, StopLevels, evaluate, make_clock
@@ -41,9 +42,12 @@ DAY = timedelta(days=1)
 def latest_closes(rt: Runtime, now: datetime) -> dict[Symbol, Decimal]:
     """Return each symbol's last completed close at now, as an exact price."""
     with rt.sessions() as s:
-        bars = read_bars(s, rt.symbols, rt.settings.data.timeframe, now - BAR_LOOKBACK, now - DAY)
-    last = bars.groupby("symbol").tail(1)
-    return {Symbol(r.symbol): to_price(r.close) for r in last.itertuples()}
+        return closes_of(read_bars(s, rt.symbols, rt.settings.data.timeframe, now - BAR_LOOKBACK, now - DAY))
+
+
+def closes_of(bars: pd.DataFrame) -> dict[Symbol, Decimal]:
+    """Return each symbol's last close in a bar frame sorted by symbol and ts, as an exact price."""
+    return {Symbol(r.symbol): to_price(r.close) for r in bars.groupby("symbol").tail(1).itertuples()}
 
 
 @compute_task(name="compute-signals")
@@ -71,7 +75,6 @@ def check_risk(rt: Runtime, signals: list[Signal], signal_ids: dict[tuple[str, s
 
     Returns the result and the alerts it calls for (stops hit, a daily limit newly halting entries).
     """
-    prices = latest_closes(rt, now)
     with rt.sessions() as s:
         pf = ledger.portfolio(s, rt.run_id)
         working = _working_orders(s, rt.run_id)
@@ -87,6 +90,7 @@ def check_risk(rt: Runtime, signals: list[Signal], signal_ids: dict[tuple[str, s
         # The kill switch governs real trading; a replay is a simulation of what the rules would have done.
         switch = trading_status(rt.sessions)
         state = replace(state, kill_switch=switch.paused, kill_reason=switch.reason)
+    prices = closes_of(bars)
     cfg = rt.settings
     equity = pf.equity({**{k: p.avg_price for k, p in pf.positions.items()}, **prices})
     held = {k: float(p.qty * prices.get(k, p.avg_price) / equity) for k, p in pf.positions.items()} if equity else {}
