@@ -154,7 +154,9 @@ def ingest_news_cmd(config: ConfigOpt = None,
     if source not in (None, "file") or (source == "file") != (path is not None):
         raise typer.BadParameter("use --source file together with --path FILE", param_hint="--source")
     if path is not None:
-        overrides["data"] = {**_settings(config).data.model_dump(mode="json"), "news_path": str(path)}
+        from tradebot.config import load_settings
+
+        overrides["data"] = {**load_settings(config).data.model_dump(mode="json"), "news_path": str(path)}
     _settings(config, runnable=True, **overrides)
     from flows.ingest_news import ingest_news
 

@@ -17,6 +17,7 @@ from tradebot.domain import (
     Order,
     OrderIntent,
     OrderStatus,
+    OrderType,
     Portfolio,
     Position,
     RiskDecision,
@@ -99,8 +100,6 @@ def pending_intents(s: Session, run_id: str) -> list[OrderIntent]:
          .join(RiskDecisionRow, RiskDecisionRow.client_order_id == OrderIntentRow.client_order_id)
          .where(OrderIntentRow.run_id == run_id, OrderIntentRow.status == INTENT_PENDING)
          .order_by(OrderIntentRow.id))
-    from tradebot.domain import OrderType
-
     return [OrderIntent(
         client_order_id=ClientOrderId(r.client_order_id), strategy=r.strategy, symbol=Symbol(r.symbol),
         side=Side(r.side), qty=approved, ts=r.created_at, order_type=OrderType(r.order_type),
