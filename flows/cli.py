@@ -255,9 +255,9 @@ def main() -> None:
         typer.echo("aborted", err=True)
         raise SystemExit(130) from None
     except Exception as exc:  # click usage errors carry their own exit code
-        import click
-
-        if isinstance(exc, click.ClickException):
+        # typer ships its own copy of click, so usage errors are not click.ClickException: recognise
+        # them by what every click exception offers (show() and an exit code).
+        if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
             exc.show()
             raise SystemExit(exc.exit_code) from None
         if _state["debug"]:

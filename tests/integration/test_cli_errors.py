@@ -104,3 +104,8 @@ def test_audit_verify_exits_nonzero_naming_the_broken_entry(tmp_path):
     con.commit()
     bad = run("audit", "verify", cwd=tmp_path)
     assert bad.returncode == 1 and "BROKEN at entry 1" in bad.stderr
+
+
+def test_a_usage_error_names_the_option_and_exits_2(tmp_path):
+    p = run("ingest", "news", "--source", "file", cwd=tmp_path)
+    assert p.returncode == 2 and "--path FILE" in p.stderr and "BadParameter:" not in p.stderr
