@@ -31,7 +31,11 @@ def gate_and_store_bars(rt: Runtime, bars: pd.DataFrame, batch: str, now: dateti
         before = bars["ts"].min() - timedelta(microseconds=1) if symbols else now
         history = read_bars(s, symbols, rt.settings.data.timeframe, None, before).groupby("symbol").tail(40) \
             if symbols else None
-    outcome = validate_bars(bars, batch=batch, last_stored=history)
+    data = rt.settings.data
+    # A file is history: only live feeds are judged for freshness (future timestamps are refused for all).
+    staleness = None if data.source == "file" else timedelta(hours=data.max_staleness_hours)
+    outcome = validate_bars(bars, batch=batch, now=now, max_staleness=staleness, jump_sigmas=data.jump_sigmas,
+                            last_stored=history)
     with transaction(rt.sessions) as s:
         upsert_bars(s, outcome.good, rt.prices.name, now)
         record_gate(s, outcome, now)

@@ -57,6 +57,10 @@ class DataConfig(_Section):
     seed: int = Field(default=7, ge=0)
     # Replays and trade cycles step in days; ingestion also takes intraday bars.
     timeframe: Literal["1Min", "5Min", "1Hour", "1Day"] = "1Day"
+    # Gate: a close-to-close move beyond this many robust sigmas is quarantined as a bad print.
+    jump_sigmas: float = Field(default=8.0, gt=0)
+    # Gate: a feed whose newest bar is older than this fails freshness (default: 4 days, a long weekend).
+    max_staleness_hours: float = Field(default=96.0, gt=0)
 
 
 class FeedsConfig(_Section):

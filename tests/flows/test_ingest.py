@@ -127,3 +127,20 @@ def test_a_symbol_whose_bars_were_quarantined_gets_no_new_entry_that_cycle(tmp_p
         intents = set(s.scalars(select(OrderIntentRow.symbol)))
     assert longs == {"UPP", "UPQ"}
     assert intents == {"UPQ"}
+
+
+def test_the_jump_threshold_comes_from_the_config(tmp_path):
+    from flows.ingest_prices import ingest_prices
+
+    lines = ["date,open,high,low,close,volume,Name"]
+    price = 100.0
+    for i, d in enumerate([f"2017-10-{x:02d}" for x in range(2, 32)]):
+        price = price * (1.35 if i == 25 else 1.0 + (0.002 if i % 2 else -0.002))
+        lines.append(f"{d},{price:.2f},{price * 1.01:.2f},{price * 0.99:.2f},{price:.2f},1000,JMP")
+    (tmp_path / "j.csv").write_text("\n".join(lines) + "\n")
+    base = {"data": {"source": "file", "path": str(tmp_path / "j.csv")}, "universe": {"stocks": ["JMP"], "crypto": []}}
+    strict = ingest_prices(overrides={**base, "home": str(tmp_path / "a")})
+    lenient = ingest_prices(overrides={**base, "home": str(tmp_path / "b"),
+                                       "data": {**base["data"], "jump_sigmas": 500}})
+    assert strict["failed"].get("close_no_jump", 0) >= 1
+    assert "close_no_jump" not in lenient["failed"]

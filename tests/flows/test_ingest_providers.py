@@ -55,3 +55,18 @@ def test_alpaca_news_is_stored_and_scored(tmp_path, monkeypatch):
     assert out["good"] == 2 and out["scored"] == 2
     with session_factory(make_engine(f"sqlite:///{tmp_path / 'ledger.db'}"))() as s:
         assert s.scalar(select(func.count()).select_from(NewsItemRow)) == 2
+
+
+def test_stale_provider_bars_fail_freshness_and_alert(tmp_path, monkeypatch):
+    from flows.ingest_prices import ingest_prices
+
+    monkeypatch.setenv("TRADEBOT_SECRET_ALPACA_KEY_ID", "AKFAKE")
+    monkeypatch.setenv("TRADEBOT_SECRET_ALPACA_SECRET_KEY", "fake-secret")
+    old = minute_bars(START, 30, step=DAY)  # the feed stopped a month before END
+    with FakeAlpacaServer(stock_bars={"AAPL": old}) as alpaca:
+        overrides = {"home": str(tmp_path), "universe": {"stocks": ["AAPL"], "crypto": []},
+                     "data": {"source": "alpaca"}, "alpaca": {"data_url": alpaca.base_url}}
+        summary = ingest_prices(overrides=overrides, end=END)
+    assert "bars_fresh" in summary["failed"] and not summary["success"]
+    with session_factory(make_engine(f"sqlite:///{tmp_path / 'ledger.db'}"))() as s:
+        assert "data_quality_failure" in s.scalars(select(AlertRow.kind)).all()
