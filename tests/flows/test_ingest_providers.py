@@ -70,3 +70,23 @@ def test_stale_provider_bars_fail_freshness_and_alert(tmp_path, monkeypatch):
     assert "bars_fresh" in summary["failed"] and not summary["success"]
     with session_factory(make_engine(f"sqlite:///{tmp_path / 'ledger.db'}"))() as s:
         assert "data_quality_failure" in s.scalars(select(AlertRow.kind)).all()
+
+
+def test_a_second_ingest_asks_only_for_bars_after_the_last_stored_one(tmp_path, monkeypatch):
+    from flows.ingest_prices import ingest_prices
+    from tests.fakes.alpaca_rest import STOCK_BARS
+
+    monkeypatch.setenv("TRADEBOT_SECRET_ALPACA_KEY_ID", "AKFAKE")
+    monkeypatch.setenv("TRADEBOT_SECRET_ALPACA_SECRET_KEY", "fake-secret")
+    bars = minute_bars(START, 60, step=DAY)
+    with FakeAlpacaServer(stock_bars={"AAPL": bars}) as alpaca:
+        overrides = {"home": str(tmp_path), "universe": {"stocks": ["AAPL"], "crypto": []},
+                     "data": {"source": "alpaca"}, "alpaca": {"data_url": alpaca.base_url}}
+        first = ingest_prices(overrides=overrides, end=START + 40 * DAY)
+        second = ingest_prices(overrides=overrides, end=END)
+        starts = [datetime.fromisoformat(r.query["start"].replace("Z", "+00:00"))
+                  for r in alpaca.requests if r.path == STOCK_BARS]
+    assert first["good"] == 40 and second["good"] == 20  # nothing fetched twice
+    assert starts[-1] > START + 39 * DAY  # asked from just after the last stored bar
+    with session_factory(make_engine(f"sqlite:///{tmp_path / 'ledger.db'}"))() as s:
+        assert s.scalar(select(func.count()).select_from(BarRow)) == 60
