@@ -19,3 +19,15 @@ class LedgerError(TradebotError):
 
 class BrokerError(TradebotError):
     """A broker refused or failed an operation."""
+
+
+class BrokerUnavailable(BrokerError):
+    """The outcome of a broker call is unknown (timeout, 5xx, dropped connection): look it up before retrying."""
+
+
+class DuplicateClientOrderId(BrokerError):
+    """The broker already holds an order under this client order id (confirm it by lookup)."""
+
+
+class MarketClosed(BrokerError):
+    """The market for this instrument is closed and extended hours are not allowed."""

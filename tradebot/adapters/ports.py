@@ -1,11 +1,11 @@
 """Ports: the small protocols every outside system is reached through."""
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
-from tradebot.domain import ClientOrderId, Fill, NewsItem, Order, OrderIntent, Position
+from tradebot.domain import ClientOrderId, Fill, NewsItem, Order, OrderEvent, OrderIntent, Position, Protection, Symbol
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -15,7 +15,9 @@ class Broker(Protocol):
     """Where orders go.
 
     submit_order is idempotent on intent.client_order_id: submitting an id the broker already
-    knows returns that order instead of placing another.
+    knows returns that order instead of placing another. A call whose outcome is unknown (timeout,
+    5xx, dropped connection) raises tradebot.errors.BrokerUnavailable; a definite refusal comes
+    back as an Order with status REJECTED and the broker's message in reject_reason.
     """
 
     name: str
@@ -32,6 +34,15 @@ class Broker(Protocol):
         """Cancel a working order; a terminal order is returned unchanged."""
         ...
 
+    def open_orders(self) -> Sequence[Order]:
+        """Return every working order, protective legs included."""
+        ...
+
+    def protect(self, symbol: Symbol, qty: Decimal, protection: Protection, client_order_id: ClientOrderId,
+                now: datetime) -> Order:
+        """Place broker-side protective exit order(s) for a held position; idempotent on client_order_id."""
+        ...
+
     def fills_since(self, since: datetime | None) -> Sequence[Fill]:
         """Return executions after since (all when None), oldest first."""
         ...
@@ -42,6 +53,14 @@ class Broker(Protocol):
 
     def cash(self) -> Decimal:
         """Return settled cash."""
+        ...
+
+
+class OrderEventStream(Protocol):
+    """A broker's push channel of order and fill updates (Alpaca trade_updates, Binance user data)."""
+
+    def order_events(self) -> AsyncIterator[OrderEvent]:
+        """Yield updates as they arrive; may redeliver or reorder, consumers de-duplicate by event_id."""
         ...
 
 

@@ -19,9 +19,11 @@ from tradebot.domain.trading import (
     ZERO,
     Fill,
     Order,
+    OrderEvent,
     OrderIntent,
     Portfolio,
     Position,
+    Protection,
     RiskDecision,
     RiskLimits,
     Signal,
@@ -30,7 +32,7 @@ from tradebot.domain.trading import (
 __all__ = [
     "BAR_COLUMNS", "DAILY", "ZERO",
     "AssetClass", "Bar", "ClientOrderId", "CycleId", "Direction", "EarningsEvent", "EarningsHour",
-    "Fill", "Instrument", "Mode", "NewsItem", "Order", "OrderIntent", "OrderStatus", "OrderType",
-    "Portfolio", "Position", "RiskDecision", "RiskLimits", "RunId", "SentimentLabel", "SentimentScore",
+    "Fill", "Instrument", "Mode", "NewsItem", "Order", "OrderEvent", "OrderIntent", "OrderStatus", "OrderType",
+    "Portfolio", "Position", "Protection", "RiskDecision", "RiskLimits", "RunId", "SentimentLabel", "SentimentScore",
     "Side", "Signal", "Symbol", "TimeInForce", "Verdict", "make_client_order_id", "make_news_id",
 ]

@@ -22,6 +22,9 @@ class OrderType(StrEnum):
 
     MARKET = "market"
     LIMIT = "limit"
+    STOP = "stop"
+    STOP_LIMIT = "stop_limit"
+    TRAILING_STOP = "trailing_stop"
 
 
 class TimeInForce(StrEnum):
@@ -35,6 +38,7 @@ class OrderStatus(StrEnum):
     """Lifecycle of an order; terminal statuses never move back."""
 
     PENDING = "pending"  # intent written, not yet sent
+    SUBMITTING = "submitting"  # intent committed, network call under way (or crashed in it)
     SUBMITTED = "submitted"  # accepted by the broker, working
     PARTIALLY_FILLED = "partially_filled"
     FILLED = "filled"

@@ -34,6 +34,21 @@ class Signal:
 
 
 @dataclass(frozen=True, slots=True)
+class Protection:
+    """Broker-side exit levels carried by an entry (Alpaca bracket/OTO, Binance OCO) or placed for a holding."""
+
+    stop_price: Decimal
+    take_profit: Decimal | None = None
+    stop_limit_price: Decimal | None = None  # None: the stop leg is a stop-market order
+
+    def __post_init__(self) -> None:
+        if self.stop_price <= ZERO:
+            raise ValueError(f"protective stop_price must be positive, got {self.stop_price}")
+        if self.take_profit is not None and self.take_profit <= ZERO:
+            raise ValueError(f"protective take_profit must be positive, got {self.take_profit}")
+
+
+@dataclass(frozen=True, slots=True)
 class OrderIntent:
     """What we want to trade before risk has had its say."""
 
@@ -48,12 +63,22 @@ class OrderIntent:
     time_in_force: TimeInForce = TimeInForce.DAY
     reference_price: Decimal | None = None  # the price sizing used
     reason: str = ""
+    stop_price: Decimal | None = None  # stop and stop_limit orders
+    trail_percent: Decimal | None = None  # trailing_stop orders
+    protection: Protection | None = None  # broker-side stop / take profit attached to an entry
+    extended_hours: bool = False
 
     def __post_init__(self) -> None:
         if self.qty <= ZERO:
             raise ValueError(f"intent qty must be positive, got {self.qty}")
-        if self.order_type is OrderType.LIMIT and (self.limit_price is None or self.limit_price <= ZERO):
-            raise ValueError("a limit intent needs a positive limit_price")
+        needs_limit = self.order_type in (OrderType.LIMIT, OrderType.STOP_LIMIT)
+        if needs_limit and (self.limit_price is None or self.limit_price <= ZERO):
+            raise ValueError(f"a {self.order_type} intent needs a positive limit_price")
+        needs_stop = self.order_type in (OrderType.STOP, OrderType.STOP_LIMIT)
+        if needs_stop and (self.stop_price is None or self.stop_price <= ZERO):
+            raise ValueError(f"a {self.order_type} intent needs a positive stop_price")
+        if self.order_type is OrderType.TRAILING_STOP and (self.trail_percent is None or self.trail_percent <= ZERO):
+            raise ValueError("a trailing_stop intent needs a positive trail_percent")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +113,21 @@ class Order:
     filled_qty: Decimal = ZERO
     avg_fill_price: Decimal | None = None
     reject_reason: str = ""
+    stop_price: Decimal | None = None
+    parent_client_order_id: ClientOrderId | None = None  # set on bracket/OCO legs
+    updated_at: datetime | None = None  # the broker's last change to this order
+
+
+@dataclass(frozen=True, slots=True)
+class OrderEvent:
+    """One update from a broker's order stream; event_id de-duplicates redelivery."""
+
+    event_id: str
+    client_order_id: ClientOrderId
+    broker_order_id: str
+    status: OrderStatus
+    ts: datetime
+    fill: "Fill | None" = None
 
 
 @dataclass(frozen=True, slots=True)
