@@ -16,6 +16,8 @@ from flows.cli_data import quality_app
 from flows.cli_keys import app as keys_app
 from flows.cli_sentiment import app as sentiment_app
 from flows.cli_trading import app as trading_app
+from flows.cli_users import app as users_app
+from flows.cli_worker import metrics_app, worker_command
 from tradebot.errors import TradebotError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Automated multi-asset trading bot.")
@@ -29,6 +31,9 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(quality_app, name="quality")
+app.add_typer(metrics_app, name="metrics")
+app.add_typer(users_app, name="users")
+app.command("worker")(worker_command)
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="JSON config file (default ./tradebot.json)")]
 _state: dict[str, Any] = {"debug": False, "verbose": False}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json as jsonlib
 import logging
 import re
@@ -32,13 +33,29 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 _STANDARD_ATTRS = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 
 
+def account_ref(account_id: str) -> str:
+    """Return a stable, non-reversible reference for a broker account id (what logs show instead of it)."""
+    return "acct:" + hashlib.sha256(account_id.encode()).hexdigest()[:12]
+
+
 class Redactor:
-    """Masks registered secret values and well-known credential patterns in text."""
+    """Masks registered secret values and well-known credential patterns, and hashes account ids, in text."""
 
     def __init__(self) -> None:
         self._secrets: set[str] = set()
+        self._accounts: dict[str, str] = {}
         self._lock = threading.Lock()
         self._compiled: re.Pattern[str] | None = None
+        self._accounts_re: re.Pattern[str] | None = None
+
+    def register_account(self, *account_ids: str | None) -> None:
+        """Remember broker account ids: logs show account_ref(id) instead, so lines stay correlatable."""
+        with self._lock:
+            for a in account_ids:
+                if a and len(a) >= _MIN_SECRET_LEN:
+                    self._accounts[a] = account_ref(a)
+            ordered = sorted(self._accounts, key=len, reverse=True)
+            self._accounts_re = re.compile("|".join(re.escape(a) for a in ordered)) if ordered else None
 
     def register(self, *values: str | SecretStr | None) -> None:
         """Remember secret values so they are masked wherever they appear."""
@@ -59,7 +76,8 @@ class Redactor:
         """Forget every registered secret (tests)."""
         with self._lock:
             self._secrets.clear()
-            self._compiled = None
+            self._accounts.clear()
+            self._compiled = self._accounts_re = None
 
     def redact(self, text: str) -> str:
         """Return text with secrets and credential patterns masked."""
@@ -68,6 +86,9 @@ class Redactor:
         compiled = self._compiled
         if compiled is not None:
             text = compiled.sub(MASK, text)
+        accounts = self._accounts_re
+        if accounts is not None:
+            text = accounts.sub(lambda m: self._accounts[m.group(0)], text)
         for pattern, repl in _PATTERNS:
             text = pattern.sub(repl, text)
         return text
@@ -103,6 +124,11 @@ REDACTOR = Redactor()
 def register_secrets(*values: str | SecretStr | None) -> None:
     """Register secret values with the process-wide redactor."""
     REDACTOR.register(*values)
+
+
+def register_accounts(*account_ids: str | None) -> None:
+    """Register broker account ids with the process-wide redactor (logs show their hashed reference)."""
+    REDACTOR.register_account(*account_ids)
 
 
 class RedactionFilter(logging.Filter):

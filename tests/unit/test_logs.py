@@ -147,3 +147,15 @@ def test_records_below_the_configured_level_from_loggers_with_their_own_level_ar
     noisy.warning("something worth seeing")
     assert "starting temporary server" not in stream.getvalue()
     assert "something worth seeing" in stream.getvalue()
+
+
+def test_account_ids_are_logged_as_a_stable_hash_not_in_the_clear(capture, redactor):
+    from tradebot.logs import account_ref
+
+    logger, stream = capture
+    redactor.register_account("PA3X7Q9Z0ACCT")
+    logger.info("account PA3X7Q9Z0ACCT buying power ok; again PA3X7Q9Z0ACCT")
+    line = stream.getvalue()
+    assert "PA3X7Q9Z0ACCT" not in line
+    assert line.count(account_ref("PA3X7Q9Z0ACCT")) == 2
+    assert account_ref("PA3X7Q9Z0ACCT") == account_ref("PA3X7Q9Z0ACCT") != account_ref("PA3X7Q9Z0ACCU")
