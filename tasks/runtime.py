@@ -89,6 +89,15 @@ def build_runtime(settings: Settings, run_id: str, kind: str, now: datetime,
     """
     settings.require_runnable()
     sessions = open_ledger(settings.ledger_url)
+    from tradebot.config_audit import record_config_change
+
+    record_config_change(sessions, settings)
+    if kind != "replay":
+        from tradebot.commands import apply_risk_overrides
+
+        # Limits an admin changed at run time (dashboard or `tradebot trading limits set`) beat the file;
+        # a replay simulates the configured rules, as it ignores the kill switch.
+        settings = apply_risk_overrides(settings, sessions)
     data = settings.data
     if data.source == "file":
         from tradebot.adapters.feeds import FilePriceFeed
