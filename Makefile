@@ -13,11 +13,13 @@ BIN := $(VENV)/bin
 # Use uv from PATH; otherwise install it with pip and run it as a module.
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 
-.PHONY: help install demo test lint typecheck unit bench clean
+.PHONY: help install demo test lint typecheck unit bench clean up down status
 
 help:
 	@echo "make install   create .venv with every dependency (uv, from uv.lock)"
 	@echo "make demo      replay ~60 days of built-in data through the flows and print a summary"
+	@echo "make up        start Prefect server, deployments, worker, sentinel, dashboard (tradebot up)"
+	@echo "make down      stop exactly what make up started (tradebot down)"
 	@echo "make test      lint + import contracts + the test suite (what CI runs)"
 	@echo "make bench     benchmarks (ratios against peers measured in the same run)"
 	@echo "make typecheck mypy over the core packages"
@@ -31,6 +33,15 @@ install: $(VENV)/.installed
 
 demo: install
 	$(BIN)/tradebot demo
+
+up: install
+	$(BIN)/tradebot up
+
+down:
+	@if [ -x $(BIN)/tradebot ]; then $(BIN)/tradebot down; else echo "nothing to stop (no .venv)"; fi
+
+status: install
+	$(BIN)/tradebot status
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,71 +1,60 @@
-"""Streamlit dashboard: one page over the ledger (equity, positions, orders with their risk reasons, fills)."""
+"""Streamlit dashboard entry: the login gate, then navigation over the pages in dashboard/views/.
+
+Without a signed-in session only the login page is registered, so no other page can be reached by URL.
+Run with `tradebot dashboard` (or `streamlit run dashboard/app.py`).
+"""
 
 from __future__ import annotations
 
-import os
-
 import streamlit as st
 
+from dashboard import common, gate
+from tradebot.auth import Role
 from tradebot.store import views
-from tradebot.store.db import make_engine, redact_url, session_factory
+
+st.set_page_config(page_title="tradebot", layout="wide")
 
 
-@st.cache_resource
-def _sessions(url: str):  # type: ignore[no-untyped-def]
-    return session_factory(make_engine(url))
-
-
-def _ledger_url() -> str:
-    url = os.environ.get("TRADEBOT_DASHBOARD_LEDGER_URL")
-    if url:
-        return url
-    from tradebot.config import load_settings
-
-    return load_settings().ledger_url
-
-
-@st.cache_data(ttl=5)
-def _load(url: str, run_id: str | None) -> dict:
-    with _sessions(url)() as s:
-        runs = views.runs(s)
-        run_id = run_id or (runs["run_id"].iloc[0] if len(runs) else None)
-        if run_id is None:
-            return {"runs": runs}
-        return {"runs": runs, "run_id": run_id, "equity": views.equity_curve(s, run_id),
-                "positions": views.positions(s, run_id), "orders": views.orders(s, run_id),
-                "fills": views.fills(s, run_id)}
-
-
-def main() -> None:
-    """Render the ledger page."""
-    st.set_page_config(page_title="tradebot", layout="wide")
-    url = _ledger_url()
-    st.title("tradebot ledger")
-    st.caption(f"ledger: {redact_url(url)}")
-    data = _load(url, None)
-    if data["runs"].empty:
-        st.info("The ledger has no runs yet: run `make demo` (or `tradebot demo`) first.")
+def _sidebar() -> None:
+    actor = gate.actor()
+    assert actor is not None
+    st.sidebar.markdown(f"**{actor.name}** · {actor.role.value}")
+    if st.sidebar.button("Log out"):
+        gate.logout()
+        st.rerun()
+    runs = common.read(views.runs)
+    ids = list(runs["run_id"])
+    if not ids:
+        st.session_state["run_id"] = None
         return
-    run_id = st.selectbox("run", list(data["runs"]["run_id"]), index=0)
-    if run_id != data["run_id"]:
-        data = _load(url, run_id)
-    eq = data["equity"]
-    if not eq.empty:
-        initial = float(data["runs"].set_index("run_id").loc[run_id, "initial_cash"])
-        last = eq["equity"].iloc[-1]
-        c1, c2, c3, c4 = st.columns(4)
-        c1.metric("equity", f"{last:,.2f}", f"{last - initial:+,.2f}")
-        c2.metric("cash", f"{eq['cash'].iloc[-1]:,.2f}")
-        c3.metric("open positions", len(data["positions"]))
-        c4.metric("fills", len(data["fills"]))
-        st.subheader("Equity")
-        st.line_chart(eq.set_index("ts")[["equity", "cash", "positions_value"]])
-    st.subheader("Positions")
-    st.dataframe(data["positions"], hide_index=True, width="stretch")
-    st.subheader("Orders (with the risk decision that let each through)")
-    st.dataframe(data["orders"], hide_index=True, width="stretch")
-    st.subheader("Fills")
-    st.dataframe(data["fills"], hide_index=True, width="stretch")
+    if st.session_state.get("run_id") not in ids:
+        st.session_state["run_id"] = ids[0]
+    st.sidebar.selectbox("run", ids, key="run_id")
 
 
-main()
+def _pages() -> dict[str, list]:
+    actor = gate.actor()
+    assert actor is not None
+    trading = [st.Page("views/overview.py", title="Overview", icon=":material/monitoring:", default=True),
+               st.Page("views/positions.py", title="Positions", icon=":material/account_balance_wallet:"),
+               st.Page("views/orders.py", title="Orders and fills", icon=":material/receipt_long:"),
+               st.Page("views/signals.py", title="Signals and sentiment", icon=":material/newspaper:"),
+               st.Page("views/market.py", title="Market", icon=":material/candlestick_chart:"),
+               st.Page("views/performance.py", title="Performance", icon=":material/insights:")]
+    ops = [st.Page("views/quality.py", title="Data quality", icon=":material/fact_check:"),
+           st.Page("views/runs.py", title="Runs", icon=":material/account_tree:"),
+           st.Page("views/alerts.py", title="Alerts", icon=":material/notifications:"),
+           st.Page("views/audit.py", title="Audit log", icon=":material/history:"),
+           st.Page("views/health.py", title="Health", icon=":material/health_metrics:")]
+    manage = [st.Page("views/controls.py", title="Controls", icon=":material/tune:")]
+    if actor.role is Role.ADMIN:
+        manage.append(st.Page("views/users.py", title="Users", icon=":material/group:"))
+    return {"Trading": trading, "Operations": ops, "Manage": manage}
+
+
+if gate.still_signed_in(touch=True):
+    _sidebar()
+    page = st.navigation(_pages())
+else:
+    page = st.navigation([st.Page(gate.login_page, title="Log in", url_path="login")], position="hidden")
+page.run()

@@ -12,9 +12,11 @@ import typer
 
 from flows.cli_alerts import app as alerts_app
 from flows.cli_audit import app as audit_app
+from flows.cli_backtest import app as backtest_app
 from flows.cli_data import quality_app
 from flows.cli_keys import app as keys_app
 from flows.cli_sentiment import app as sentiment_app
+from flows.cli_services import register as register_services
 from flows.cli_trading import app as trading_app
 from flows.cli_users import app as users_app
 from flows.cli_worker import metrics_app, worker_command
@@ -34,6 +36,8 @@ app.add_typer(quality_app, name="quality")
 app.add_typer(metrics_app, name="metrics")
 app.add_typer(users_app, name="users")
 app.command("worker")(worker_command)
+app.registered_commands += backtest_app.registered_commands  # `tradebot backtest` and `tradebot sweep`
+register_services(app)
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="JSON config file (default ./tradebot.json)")]
 _state: dict[str, Any] = {"debug": False, "verbose": False}

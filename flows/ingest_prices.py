@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from prefect import flow
-from prefect.events import emit_event
 
 from flows.hooks import FAILURE_HOOKS
 from tasks.alerting import gate_alerts, send_alerts, switch_alerts
@@ -13,6 +13,7 @@ from tasks.ingest import fetch_bars, gate_and_store_bars
 from tasks.runtime import build_runtime
 from tradebot.adapters.feeds import FilePriceFeed
 from tradebot.config import load_settings
+from tradebot.prefect_events import prices_ingested
 from tradebot.store.marketdata import last_bar_ts
 
 DEFAULT_BACKFILL = timedelta(days=120)
@@ -20,9 +21,15 @@ DEFAULT_BACKFILL = timedelta(days=120)
 
 @flow(name="ingest_prices", log_prints=True, **FAILURE_HOOKS)
 def ingest_prices(config_path: str | None = None, end: datetime | None = None,
-                  overrides: dict | None = None) -> dict:
-    """Ingest bars incrementally up to end (default now) and announce them with an event."""
+                  overrides: dict | None = None, assets: Literal["all", "stocks", "crypto"] = "all") -> dict:
+    """Ingest bars incrementally up to end (default now); announce new ones with tradebot.prices.ingested."""
     settings = load_settings(config_path, **(overrides or {}))
+    if assets != "all":  # stocks and crypto run on different clocks (see prefect.yaml)
+        universe = {"stocks": settings.universe.stocks if assets == "stocks" else (),
+                    "crypto": settings.universe.crypto if assets == "crypto" else ()}
+        settings = load_settings(config_path, **{**(overrides or {}), "universe": universe})
+        if not settings.universe.symbols:
+            return {"rows": 0, "good": 0, "quarantined": 0, "assets": assets, "note": f"no {assets} configured"}
     end = end or datetime.now(UTC)
     rt = build_runtime(settings, settings.paper.account, "paper", end)
     with rt.sessions() as s:
@@ -41,6 +48,11 @@ def ingest_prices(config_path: str | None = None, end: datetime | None = None,
     with rt.alerts:
         send_alerts(rt, [*gate_alerts(summary), *switch_alerts(switches)])
     summary["feed_switches"] = [f"{sw.from_feed}->{sw.to_feed} ({sw.reason}: {sw.detail})" for sw in switches]
-    emit_event(event="tradebot.prices.ingested", resource={"prefect.resource.id": f"tradebot.run.{rt.run_id}"},
-               payload={"rows": summary["good"], "quarantined": summary["quarantined"], "end": end.isoformat()})
+    with rt.sessions() as s:
+        newest = last_bar_ts(s, rt.symbols, settings.data.timeframe)
+    # Only bars newer than what was stored wake the trade cycle: a re-read file or an idle minute does not.
+    fresh = sorted(sym for sym, ts in newest.items() if ts != last.get(sym))
+    summary["new_symbols"] = fresh
+    if fresh:
+        prices_ingested(assets, settings.data.timeframe, summary["good"], summary["quarantined"], fresh, end)
     return summary

@@ -148,21 +148,33 @@ def _working_orders(s, run_id: str) -> dict[Symbol, tuple[str, Decimal, Decimal]
 
 @io_task(name="submit-orders")
 def submit_orders(rt: Runtime, now: datetime) -> tuple[int, list[Order]]:
-    """Send every approved, unsent intent exactly once (look up by client id first); return sent and rejected."""
+    """Send every approved, unsent intent exactly once through the submitter; return sent and rejected."""
+    from tradebot.errors import BrokerUnavailable
+    from tradebot.execution.submitter import submit_intent
+    from tradebot.prefect_events import order_unknown
+
     with rt.sessions() as s:
         intents = ledger.pending_intents(s, rt.run_id)
     sent = 0
     rejected: list[Order] = []
     for intent in intents:
-        # The intent row is already committed; a retry after a crash finds the order by its id.
-        order = rt.broker.get_order(intent.client_order_id) or rt.broker.submit_order(intent, now)
-        with transaction(rt.sessions) as s:
-            ledger.upsert_order(s, rt.run_id, rt.broker.name, order, now)
-            ledger.mark_intent_sent(s, intent.client_order_id)
+        try:
+            order = submit_intent(rt.sessions, rt.run_id, rt.broker, intent, now, config=rt.settings.execution,
+                                  enforce_hours=_enforce_hours(rt))
+        except BrokerUnavailable as exc:
+            # Still `submitting`: the next sync_broker (or reconcile_positions, which this event starts) resolves it.
+            order_unknown(intent.client_order_id, intent.symbol, rt.run_id, str(exc))
+            continue
         sent += 1
         if order.status is OrderStatus.REJECTED:
             rejected.append(order)
     return sent, rejected
+
+
+def _enforce_hours(rt: Runtime) -> bool:
+    # The built-in paper broker fills at the next bar's open: an order sent while the exchange is closed
+    # is an order for the next open, as in a replay's simulated day. Real brokers get the gate.
+    return rt.broker.name != "paper"
 
 
 @compute_task(name="fill-paper-orders")
@@ -183,7 +195,14 @@ def fill_paper_orders(rt: Runtime, start: datetime, end: datetime) -> int:
 
 @io_task(name="sync-broker")
 def sync_broker(rt: Runtime, now: datetime) -> tuple[int, list[Order]]:
-    """Pull order states and new fills into the ledger, rebuild positions; return new fills and rejections."""
+    """Resolve intents a crash left submitting, pull order states and new fills, rebuild positions.
+
+    Returns the new fills and the rejections seen.
+    """
+    from tradebot.execution.submitter import recover_submitting
+
+    recovered = recover_submitting(rt.sessions, rt.run_id, rt.broker, now, config=rt.settings.execution,
+                                   enforce_hours=_enforce_hours(rt))
     with rt.sessions() as s:
         open_ids = ledger.open_orders(s, rt.run_id)
         last = s.scalar(select(func.max(FillRow.ts)).where(FillRow.run_id == rt.run_id))
@@ -195,7 +214,7 @@ def sync_broker(rt: Runtime, now: datetime) -> tuple[int, list[Order]]:
             ledger.upsert_order(s, rt.run_id, rt.broker.name, o, now)
         new = ledger.record_fills(s, rt.run_id, list(fills))
         ledger.rebuild_positions(s, rt.run_id, now)
-    return new, [o for o in orders if o.status is OrderStatus.REJECTED]
+    return new, [o for o in [*recovered, *orders] if o.status is OrderStatus.REJECTED]
 
 
 @compute_task(name="mark-to-market")

@@ -11,8 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tradebot.alerts.config import AlertsConfig
+from tradebot.binance_config import BinanceConfig
+from tradebot.dashboard_config import DashboardConfig
 from tradebot.domain import Mode, RiskLimits
 from tradebot.errors import ConfigError
+from tradebot.execution.config import ExecutionConfig
+from tradebot.sentinel.config import SentinelConfig
+from tradebot.services.config import ServicesConfig
 
 ENV_PREFIX = "TRADEBOT_"
 DEFAULT_CONFIG_FILE = Path("tradebot.json")
@@ -163,6 +168,9 @@ class AlpacaConfig(_Section):
     secret_key: SecretStr | None = None
     trading_url: str = "https://paper-api.alpaca.markets"
     data_url: str = "https://data.alpaca.markets"
+    stream_url: str = "wss://paper-api.alpaca.markets/stream"  # trade_updates (live: wss://api.alpaca.markets/stream)
+    order_rate_per_minute: float = Field(default=60, gt=0, le=200)  # client-side cap on order endpoints
+    order_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
 
 
 class Settings(BaseSettings):
@@ -190,8 +198,13 @@ class Settings(BaseSettings):
     risk: RiskConfig = RiskConfig()
     paper: PaperConfig = PaperConfig()
     alpaca: AlpacaConfig = AlpacaConfig()
+    binance: BinanceConfig = BinanceConfig()
     alerts: AlertsConfig = AlertsConfig()
     feeds: FeedsConfig = FeedsConfig()
+    services: ServicesConfig = ServicesConfig()
+    execution: ExecutionConfig = ExecutionConfig()
+    dashboard: DashboardConfig = DashboardConfig()
+    sentinel: SentinelConfig = SentinelConfig()
 
     @classmethod
     def settings_customise_sources(

@@ -128,6 +128,14 @@ class PaperBroker:
                 row.status, row.updated_at = OrderStatus.CANCELED.value, now
             return _order(row)
 
+    def open_orders(self) -> Sequence[Order]:
+        """Return the account's working orders, oldest first."""
+        with self._sessions() as s:
+            rows = s.scalars(select(PaperOrderRow).where(PaperOrderRow.account == self.account,
+                                                         PaperOrderRow.status == OrderStatus.SUBMITTED.value)
+                             .order_by(PaperOrderRow.submitted_at, PaperOrderRow.client_order_id))
+            return [_order(r) for r in rows]
+
     def fills_since(self, since: datetime | None) -> Sequence[Fill]:
         """Return the account's fills after since, oldest first."""
         with self._sessions() as s:

@@ -142,6 +142,28 @@ class DataQualityFailure(_Event):
                 [("Batch", self.batch), ("Unexpected rows", self.unexpected_count)])
 
 
+class PositionUnprotected(_Event):
+    """An open position has had no broker-side protective order for longer than allowed."""
+
+    kind: Literal["position_unprotected"] = "position_unprotected"
+    severity: Severity = Severity.CRITICAL
+    symbol: str
+    account: str
+    unprotected_seconds: float
+    stop_price: Decimal | None = None
+    detail: str = ""
+
+    @property
+    def key(self) -> str:
+        """Return position_unprotected:ACCOUNT:SYMBOL."""
+        return f"{self.kind}:{self.account}:{self.symbol}"
+
+    def _title_text_fields(self) -> tuple[str, str, list[tuple[str, Any]]]:
+        return (f"Position {self.symbol} has no broker-side stop",
+                f"No protective order at the broker for {self.unprotected_seconds:.0f}s. {self.detail}".strip(),
+                [("Symbol", self.symbol), ("Account", self.account), ("Stop", self.stop_price)])
+
+
 class FeedStale(_Event):
     """A price or news feed has not updated for longer than allowed."""
 
@@ -282,12 +304,13 @@ class TestAlert(_Event):
 
 
 AlertEvent = Annotated[
-    OrderRejected | StopTriggered | DataQualityFailure | FeedStale | DailyLimitHit | KillSwitch
+    OrderRejected | StopTriggered | DataQualityFailure | FeedStale | PositionUnprotected | DailyLimitHit | KillSwitch
     | ReconciliationDrift | FlowFailure | DailyReport | TestAlert,
     Field(discriminator="kind"),
 ]
 KINDS: tuple[str, ...] = (
-    "order_rejected", "stop_triggered", "data_quality_failure", "feed_stale", "daily_limit_hit", "kill_switch",
+    "order_rejected", "stop_triggered", "data_quality_failure", "feed_stale", "position_unprotected",
+    "daily_limit_hit", "kill_switch",
     "reconciliation_drift", "flow_failure", "daily_report", "test",
 )
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(AlertEvent)

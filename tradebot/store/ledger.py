@@ -25,6 +25,7 @@ from tradebot.domain import (
     Signal,
     Symbol,
 )
+from tradebot.store import orders
 from tradebot.store.trading import (
     DailyPnlRow,
     EquitySnapshotRow,
@@ -39,7 +40,8 @@ from tradebot.store.trading import (
 )
 from tradebot.store.upsert import upsert
 
-INTENT_PENDING, INTENT_SENT, INTENT_BLOCKED = "pending", "sent", "blocked"
+INTENT_PENDING, INTENT_SENT, INTENT_BLOCKED = orders.INTENT_PENDING, orders.INTENT_SENT, orders.INTENT_BLOCKED
+INTENT_SUBMITTING, INTENT_REFUSED = orders.INTENT_SUBMITTING, orders.INTENT_REFUSED
 
 
 def ensure_run(s: Session, run_id: str, kind: str, mode: str, initial_cash: Decimal, now: datetime,
@@ -115,21 +117,8 @@ def mark_intent_sent(s: Session, client_order_id: str) -> None:
 
 
 def upsert_order(s: Session, run_id: str, broker: str, order: Order, now: datetime) -> None:
-    """Insert or refresh an order row; a terminal status never moves back."""
-    row = s.scalar(select(OrderRow).where(OrderRow.client_order_id == order.client_order_id))
-    if row is None:
-        s.add(OrderRow(
-            client_order_id=order.client_order_id, run_id=run_id, broker=broker,
-            broker_order_id=order.broker_order_id, symbol=order.symbol, side=order.side.value, qty=order.qty,
-            order_type=order.order_type.value, limit_price=order.limit_price, status=order.status.value,
-            filled_qty=order.filled_qty, avg_fill_price=order.avg_fill_price, reject_reason=order.reject_reason,
-            submitted_at=order.submitted_at, updated_at=now,
-        ))
-        return
-    if OrderStatus(row.status).terminal:
-        return
-    row.status, row.filled_qty, row.avg_fill_price = order.status.value, order.filled_qty, order.avg_fill_price
-    row.reject_reason, row.broker_order_id, row.updated_at = order.reject_reason, order.broker_order_id, now
+    """Insert or refresh an order row; its status only moves forward and a terminal status never moves back."""
+    orders.upsert_order(s, run_id, broker, order, now)
 
 
 def open_orders(s: Session, run_id: str) -> list[str]:

@@ -1,5 +1,6 @@
 """Every ledger table, imported in one place so Alembic and tests see the whole schema."""
 
+from tradebot.store.backtest import BacktestMetricRow, BacktestTradeRow
 from tradebot.store.base import Base
 from tradebot.store.controls import PositionStopRow, RiskStateRow, TradingControlRow
 from tradebot.store.market import (
@@ -10,6 +11,7 @@ from tradebot.store.market import (
     NewsSymbolRow,
     SentimentScoreRow,
 )
+from tradebot.store.execution import OrderEventRow, OrderSubmissionRow
 from tradebot.store.ops import AlertRow, AuditRow, DataQualityRow, FlowRunLinkRow, QuarantineRow
 from tradebot.store.paper import PaperAccountRow, PaperFillRow, PaperOrderRow, PaperPositionRow
 from tradebot.store.trading import (
@@ -24,6 +26,7 @@ from tradebot.store.trading import (
     SignalNewsRow,
     SignalRow,
 )
+from tradebot.store.users import LoginAttemptRow, RiskOverrideRow, UserRow
 
 metadata = Base.metadata
 
@@ -33,4 +36,7 @@ __all__ = [
     "OrderIntentRow", "OrderRow", "PaperAccountRow", "PaperFillRow", "PaperOrderRow", "PaperPositionRow",
     "PositionRow", "PositionStopRow", "QuarantineRow", "RiskDecisionRow", "RiskStateRow", "RunRow",
     "SentimentScoreRow", "SignalNewsRow", "SignalRow", "TradingControlRow", "metadata",
+    "OrderEventRow", "OrderSubmissionRow",
+    "LoginAttemptRow", "RiskOverrideRow", "UserRow",
+    "BacktestMetricRow", "BacktestTradeRow",
 ]

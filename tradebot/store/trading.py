@@ -92,18 +92,21 @@ class OrderRow(Base):
     client_order_id: Mapped[str] = mapped_column(ForeignKey("order_intents.client_order_id"), unique=True)
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id"), index=True)
     broker: Mapped[str] = mapped_column(String(16))
-    broker_order_id: Mapped[str] = mapped_column(String(64), default="")
+    broker_order_id: Mapped[str] = mapped_column(String(64), default="", index=True)
     symbol: Mapped[str] = mapped_column(String(32))
     side: Mapped[str] = mapped_column(String(8))
     qty: Mapped[Decimal] = mapped_column(Money())
     order_type: Mapped[str] = mapped_column(String(16))
     limit_price: Mapped[Decimal | None] = mapped_column(Money(), nullable=True)
+    stop_price: Mapped[Decimal | None] = mapped_column(Money(), nullable=True)
+    parent_client_order_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     status: Mapped[str] = mapped_column(String(24))
     filled_qty: Mapped[Decimal] = mapped_column(Money())
     avg_fill_price: Mapped[Decimal | None] = mapped_column(Money(), nullable=True)
     reject_reason: Mapped[str] = mapped_column(Text, default="")
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_event_ts: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)  # newest applied event
 
 
 class FillRow(Base):

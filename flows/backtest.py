@@ -1,0 +1,50 @@
+"""Flow `backtest`: replay bar files through the vectorized strategies, risk and fills; record and report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prefect import flow
+from prefect.artifacts import create_progress_artifact, update_progress_artifact
+
+from flows.hooks import FAILURE_HOOKS
+from tasks.backtest import load_backtest_bars, publish_backtest_artifacts, record_backtest, render_tearsheet, run_backtest
+from tradebot.backtest.engine import BacktestSpec
+from tradebot.backtest.ledger import new_run_id
+from tradebot.config import load_settings
+
+
+@flow(name="backtest", log_prints=True, **FAILURE_HOOKS)
+def backtest(data_path: str, strategies: list[tuple[str, dict[str, Any]]] | None = None, fill: str = "next_open",
+             fee: float = 0.001, cash: float = 100_000.0, sizing: str = "allin", out_dir: str | None = None,
+             symbols: list[str] | None = None, timeframe: str | None = None, config_path: str | None = None,
+             overrides: dict | None = None, run_id: str | None = None, record: bool = True,
+             artifacts: bool = True) -> dict[str, Any]:
+    """Backtest the strategies over the bars at data_path; return the figures, run id and tearsheet path."""
+    settings = load_settings(config_path, **(overrides or {}))
+    run_id = run_id or new_run_id()
+    spec = BacktestSpec(strategies=tuple((n, dict(p)) for n, p in (strategies or [("sma_cross", {})])),
+                        fill=fill, fee=fee, cash=cash, sizing=sizing,  # type: ignore[arg-type]
+                        weight_per_unit=settings.signals.weight_per_unit)
+    progress = create_progress_artifact(0.0, key="backtest-progress", description=f"backtest {run_id}") \
+        if artifacts else None
+    data = load_backtest_bars(data_path, symbols, timeframe)
+    _advance(progress, 25.0)
+    result, summary = run_backtest(data, spec)
+    _advance(progress, 60.0)
+    folder = Path(out_dir) if out_dir else settings.home / "backtests"
+    tearsheet = render_tearsheet(result, summary, str(folder / f"{run_id}.html"), f"Backtest {run_id}: {spec.label}")
+    _advance(progress, 80.0)
+    if record:
+        record_backtest(settings.ledger_url, run_id, result, summary,
+                        {"data_path": str(data_path), "tearsheet": tearsheet})
+    if artifacts:
+        publish_backtest_artifacts(run_id, summary, tearsheet)
+    _advance(progress, 100.0)
+    return {"run_id": run_id, **summary, "tearsheet": tearsheet}
+
+
+def _advance(progress: Any, pct: float) -> None:
+    if progress is not None:
+        update_progress_artifact(progress, pct)

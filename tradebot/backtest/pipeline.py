@@ -1,0 +1,403 @@
+"""The full pipeline on arrays: strategies -> signal processor -> risk engine -> paper-style fills, per bar.
+
+Everything that does not depend on the book (signals, target weights, volatility, ATR) is computed
+for all bars at once. The time loop then steps bar by bar, vectorized across symbols, doing what
+risk.evaluate and the paper broker do each cycle: protective exits (stop, take profit, trailing, time),
+daily-loss halt, trade count, loss-streak cooldown, exits before entries, Kelly x vol allowance,
+position/gross/net/cash caps, open-position count, venue minimums, then fills at this close or the
+next open with slippage and fees. Entries in one bar are judged largest target first, as the engine does.
+
+Not modelled here (the event-driven replay has them): correlation and cluster caps, pre-earnings
+cuts, news and earnings strategies. Money is float64 inside the loop (Decimal at the ledger edge).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from risk import RiskPolicy, kelly
+from risk.vectorized import atr_arrays, ewma_vol_arrays, initial_stops
+from strategies.vectorized import SignalArrays, combine, held_votes
+from tradebot.backtest.data import BarArrays, _is_crypto
+from tradebot.backtest.engine import BacktestResult, BacktestSpec, Trades, build_signals
+
+DAY_NS = 86_400_000_000_000
+
+
+@dataclass
+class Book:
+    """The simulated account: cash, positions, protective levels and open round trips, one slot per symbol."""
+
+    n: int
+    cash: float
+    qty: np.ndarray = field(init=False)
+    avg: np.ndarray = field(init=False)
+    stop: np.ndarray = field(init=False)
+    tp: np.ndarray = field(init=False)
+    trail: np.ndarray = field(init=False)
+    anchor: np.ndarray = field(init=False)
+    opened: np.ndarray = field(init=False)
+    level_row: np.ndarray = field(init=False)
+    owner: np.ndarray = field(init=False)
+    entry_row: np.ndarray = field(init=False)
+    entry_px: np.ndarray = field(init=False)
+    flows: np.ndarray = field(init=False)
+    invested: np.ndarray = field(init=False)
+    peak_qty: np.ndarray = field(init=False)
+    done: list[tuple[np.ndarray, ...]] = field(default_factory=list)
+    notional: float = 0.0
+    fees: float = 0.0
+
+    def __post_init__(self) -> None:
+        z = np.zeros(self.n)
+        self.qty, self.avg, self.flows, self.invested, self.peak_qty = z.copy(), z.copy(), z.copy(), z.copy(), z.copy()
+        self.stop, self.tp, self.trail, self.anchor, self.entry_px = (np.full(self.n, np.nan) for _ in range(5))
+        self.opened = np.zeros(self.n, dtype=np.int64)
+        self.level_row = np.full(self.n, -1, dtype=np.int64)
+        self.owner = np.zeros(self.n, dtype=np.int64)
+        self.entry_row = np.full(self.n, -1, dtype=np.int64)
+
+
+def run_pipeline(data: BarArrays, spec: BacktestSpec, t0: float) -> BacktestResult:
+    """Run strategies, processor, risk and paper fills over data."""
+    policy = spec.policy or RiskPolicy()
+    sigs = build_signals(spec, data.close)
+    sim = _Sim(data, spec, policy, sigs)
+    sim.loop()
+    return sim.result(time.perf_counter() - t0)
+
+
+class _Sim:
+    def __init__(self, data: BarArrays, spec: BacktestSpec, policy: RiskPolicy, sigs: list[SignalArrays]) -> None:
+        self.data, self.spec, self.policy, self.sigs = data, spec, policy, sigs
+        self.names = tuple(s.name for s in sigs)
+        T, N = data.close.shape
+        self.T, self.N = T, N
+        lim = policy.limits
+        self.has = ~np.isnan(data.close)
+        rows = np.arange(T)[:, None]
+        last = np.maximum.accumulate(np.where(self.has, rows, -1), axis=0)
+        self.marks = np.where(last >= 0, np.take_along_axis(data.close, np.maximum(last, 0), axis=0), 0.0)
+        crypto = np.array([_is_crypto(s) for s in data.symbols])
+        frac = float(policy.fractional_step)
+        self.step = np.where(crypto, 1e-4, frac if policy.fractional_equities else 1.0)
+        self.min_notional = np.where(crypto, float(max(lim.min_order_notional, policy.crypto_min_notional)),
+                                     float(lim.min_order_notional))
+        self.order_floor = float(lim.min_order_notional)
+        self.stateless = all(s.exit_long is None for s in sigs)
+        if self.stateless:
+            self.W = combine([(s.active, s.strength, s.confidence) for s in sigs], spec.weight_per_unit,
+                             spec.weights, self.names)
+            self.lead = self._lead(slice(None), [(s.active, s.strength) for s in sigs])
+        self.vol = ewma_vol_arrays(data.close, policy, data.bars_per_day()) if policy.vol_target is not None else None
+        self.atr = atr_arrays(data.high, data.low, data.close, policy.atr_period) if policy.stop_atr is not None \
+            else np.full((T, N), np.nan)
+        spans = data.complete_at - data.index[:, None]
+        self.now = (data.index + spans.min(axis=1)).astype("datetime64[ns]").astype(np.int64)
+        self.slip = spec.slippage_bps / 10_000
+        self.book = Book(N, spec.cash)
+        self.equity = np.zeros(T)
+        self.value = np.zeros((T, N))
+        self.returns: dict[int, list[float]] = {i: [] for i in range(len(sigs))}
+        self.kelly_used = np.array([kelly(None, policy).used] * len(sigs)) if policy.kelly_fraction is not None \
+            else None
+        self.pending = np.zeros(N)
+        self.pending_owner = np.zeros(N, dtype=np.int64)
+        self.halted = False
+        self.day = -1
+        self.start_eq = spec.cash
+        self.trades_today = 0
+        self.streak = 0
+        self.cooldown_until = -1
+        self.notes: list[str] = []
+
+    def _lead(self, rows: slice | int, votes: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        score = np.stack([np.where(a, np.abs(x) * s.confidence * self.spec.weights.get(s.name, 1.0), -1.0)
+                          for (a, x), s in zip(votes, self.sigs, strict=True)])
+        return np.argmax(score, axis=0)
+
+    # -- the time loop ---------------------------------------------------------------------------
+    def loop(self) -> None:
+        b, data, pol = self.book, self.data, self.policy
+        next_open = self.spec.fill == "next_open"
+        hold_ns = pol.max_holding_days * DAY_NS if pol.max_holding_days is not None else None
+        prev_eq = self.spec.cash
+        for t in range(self.T):
+            now = int(self.now[t])
+            if next_open and self.pending.any():
+                self._fill_pending(t)
+            px = self.marks[t]
+            eq = b.cash + float(b.qty @ px)
+            self._session(now, eq, prev_eq)
+            held = b.qty != 0
+            exiting = np.zeros(self.N, dtype=bool)
+            if held.any():
+                exiting = self._protective(t, now, held, hold_ns)
+            orders = np.where(exiting, -b.qty, 0.0)
+            owners = b.owner.copy()
+            w, lead = self._targets(t, held)
+            if w is not None:
+                self._judge(t, now, eq, px, w, lead, exiting, orders, owners)
+            if orders.any():
+                if next_open:
+                    self.pending = orders
+                    self.pending_owner = owners
+                else:
+                    self._fill(t, np.flatnonzero(orders), orders, owners, data.close[t])
+            eq = b.cash + float(b.qty @ px)
+            self.equity[t] = prev_eq = eq
+            self.value[t] = b.qty * px
+
+    def _session(self, now: int, eq: float, prev_eq: float) -> None:
+        day = now // DAY_NS
+        if day != self.day:
+            # The session starts from the equity recorded before it opened: the previous bar's.
+            self.day, self.start_eq, self.trades_today, self.halted = day, prev_eq, 0, False
+        loss = self.policy.max_daily_loss
+        if not self.halted and loss is not None and self.start_eq > 0 and eq / self.start_eq - 1 <= -loss:
+            self.halted = True
+
+    def _protective(self, t: int, now: int, held: np.ndarray, hold_ns: int | None) -> np.ndarray:
+        b, d = self.book, self.data
+        new = held & (b.level_row < 0)
+        if new.any():  # a fill without levels (e.g. a re-entry after a stop): anchor at the average price
+            self._set_levels(new, b.avg, np.sign(b.qty), t, now)
+        known = held & (b.level_row < t) & (b.level_row >= 0)
+        fresh = known & self.has[t]
+        lo, hi = d.low[t], d.high[t]
+        long_, short = b.qty > 0, b.qty < 0
+        with np.errstate(invalid="ignore"):
+            hit = fresh & ((long_ & (lo <= b.stop)) | (short & (hi >= b.stop)) | (long_ & (hi >= b.tp))
+                           | (short & (lo <= b.tp)))
+            if hold_ns is not None:
+                hit |= known & (now - b.opened >= hold_ns)
+            if self.halted and self.policy.flatten_on_daily_loss:
+                hit |= held
+            up = fresh & long_
+            if up.any():
+                b.anchor = np.where(up, np.fmax(b.anchor, hi), b.anchor)
+                b.stop = np.where(up & ~np.isnan(b.trail), np.fmax(b.stop, b.anchor - b.trail), b.stop)
+            down = fresh & short
+            if down.any():
+                b.anchor = np.where(down, np.fmin(b.anchor, lo), b.anchor)
+                b.stop = np.where(down & ~np.isnan(b.trail), np.fmin(b.stop, b.anchor + b.trail), b.stop)
+        return hit
+
+    def _targets(self, t: int, held: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+        if self.stateless:
+            return self.W[t], self.lead[t]
+        side = np.sign(self.book.qty)
+        votes = [held_votes(s, side, t) for s in self.sigs]
+        w = combine([(a, x, s.confidence) for (a, x), s in zip(votes, self.sigs, strict=True)],
+                    self.spec.weight_per_unit, self.spec.weights, self.names)
+        return w, self._lead(t, votes)
+
+    def _judge(self, t: int, now: int, eq: float, px: np.ndarray, w: np.ndarray, lead: np.ndarray,
+               exiting: np.ndarray, orders: np.ndarray, owners: np.ndarray) -> None:
+        b, pol, lim = self.book, self.policy, self.policy.limits
+        with np.errstate(invalid="ignore", divide="ignore"):
+            view = ~np.isnan(w) & ~exiting & (px > 0) & self.has[t]
+            if not view.any():
+                return
+            w = np.where(view, w if lim.allow_short else np.maximum(w, 0.0), 0.0)
+            want = np.floor(np.abs(w) * max(eq, 0.0) / np.where(px > 0, px, 1.0) / self.step + 1e-9) * self.step
+            desired = np.where(view, np.sign(w) * want, b.qty)
+        held = np.where(exiting, 0.0, b.qty)
+        flip = view & (held != 0) & (desired != 0) & (np.sign(held) != np.sign(desired))
+        orders += np.where(flip, -held, 0.0)
+        base = np.where(flip, 0.0, held)
+        delta = desired - base
+        ok = view & (delta != 0) & (np.abs(delta) * px >= self.order_floor)
+        entry = ok & (np.abs(base + delta) > np.abs(base))
+        exit_ = ok & ~entry
+        orders += np.where(exit_, delta, 0.0)
+        owners[:] = np.where(ok | flip, lead, owners)
+        if not entry.any():
+            return
+        # Exposure and cash after this bar's exits, at reference prices, as the risk Book tracks them.
+        after = held + np.where(flip, -held, 0.0) + np.where(exit_, delta, 0.0)
+        exposure = after * px
+        cash = b.cash - float(((after - b.qty) * px).sum())
+        self._entries(t, now, eq, px, w, lead, np.flatnonzero(entry), delta, exposure, cash, orders)
+
+    def _entries(self, t: int, now: int, eq: float, px: np.ndarray, w: np.ndarray, lead: np.ndarray,
+                 idx: np.ndarray, delta: np.ndarray, exposure: np.ndarray, cash: float, orders: np.ndarray) -> None:
+        pol, lim = self.policy, self.policy.limits
+        blocked = self.halted or now < self.cooldown_until
+        trades_left = None if pol.max_trades_per_day is None else pol.max_trades_per_day - self.trades_today
+        if blocked or eq <= 0 or (trades_left is not None and trades_left <= 0):
+            return
+        order = idx[np.lexsort((idx, -np.abs(w[idx])))]  # largest target first, then by symbol
+        p = px[order]
+        sign = np.sign(delta[order])
+        q = np.abs(delta[order])
+        held_n = np.abs(exposure[order])
+        caps = [lim.max_position_weight * eq - held_n]
+        if self.kelly_used is not None or self.vol is not None:
+            share = self.kelly_used[lead[order]] if self.kelly_used is not None else None
+            if share is not None and pol.vol_target is None:
+                allowance = share
+            else:
+                vol = self.vol[t, order] if self.vol is not None else np.full(len(order), np.nan)
+                vol = np.where(np.isfinite(vol) & (vol > 0), vol, pol.fallback_daily_vol or np.nan)
+                allowance = pol.vol_target / vol * (share / pol.kelly_cap if share is not None else 1.0)
+            dead = ~np.isfinite(allowance) | (share <= 0 if share is not None else False)
+            q = np.where(dead, 0.0, q)
+            caps.append(np.where(dead, 0.0, allowance) * eq - held_n)
+        if pol.max_position_notional is not None:
+            caps.append(float(pol.max_position_notional) - held_n)
+        if pol.max_order_notional is not None:
+            caps.append(np.full(len(order), float(pol.max_order_notional)))
+        step = self.step[order]
+        for room in caps:
+            q = np.minimum(q, np.floor(np.maximum(room, 0.0) / p / step + 1e-9) * step)
+        gross = float(np.abs(exposure).sum())
+        net = float(exposure.sum())
+        slots = lim.max_open_positions - int(np.count_nonzero(exposure))
+        gross_room = lim.max_gross_exposure * eq - gross
+        net_room = (pol.max_net_exposure * eq if pol.max_net_exposure is not None else math.inf)
+        fresh = held_n == 0
+        fits = (float((q * p).sum()) <= gross_room and float((q * p)[sign > 0].sum()) <= min(cash, net_room - net)
+                and float((q * p)[sign < 0].sum()) <= net_room + net and int(fresh.sum()) <= slots
+                and (trades_left is None or len(order) <= trades_left))
+        if not fits:  # a shared budget binds: judge one by one, each taking what the previous ones left
+            for k in range(len(order)):
+                if (fresh[k] and slots <= 0) or (trades_left is not None and trades_left <= 0) or q[k] == 0:
+                    q[k] = 0.0
+                    continue
+                rooms = [gross_room, (net_room - net) if sign[k] > 0 else (net_room + net)]
+                if sign[k] > 0:
+                    rooms.append(cash)
+                q[k] = min(q[k], math.floor(max(min(rooms), 0.0) / p[k] / step[k] + 1e-9) * step[k])
+                if q[k] * p[k] < self.min_notional[order[k]] or q[k] < step[k]:
+                    q[k] = 0.0
+                    continue
+                gross_room -= q[k] * p[k]
+                net += sign[k] * q[k] * p[k]
+                cash -= sign[k] * q[k] * p[k]
+                slots -= int(fresh[k])
+                if trades_left is not None:
+                    trades_left -= 1
+        q = np.where((q * p < self.min_notional[order]) | (q < step), 0.0, q)
+        took = q > 0
+        if not took.any():
+            return
+        self.trades_today += int(took.sum())
+        sym = order[took]
+        orders[sym] += sign[took] * q[took]
+        b = self.book
+        renew = (b.level_row[sym] < 0) | (np.sign(b.qty[sym]) != sign[took])
+        if renew.any():
+            mask = np.zeros(self.N, dtype=bool)
+            mask[sym[renew]] = True
+            side = np.zeros(self.N)
+            side[sym] = sign[took]
+            self._set_levels(mask, px, side, t, now)
+
+    def _set_levels(self, mask: np.ndarray, price: np.ndarray, side: np.ndarray, t: int, now: int) -> None:
+        b = self.book
+        stop, tp, trail = initial_stops(price, self.atr[t], side, self.policy)
+        b.stop, b.tp, b.trail = np.where(mask, stop, b.stop), np.where(mask, tp, b.tp), np.where(mask, trail, b.trail)
+        b.anchor = np.where(mask, price, b.anchor)
+        b.opened = np.where(mask, now, b.opened)
+        b.level_row = np.where(mask, t, b.level_row)
+
+    # -- fills -----------------------------------------------------------------------------------
+    def _fill_pending(self, t: int) -> None:
+        ready = np.flatnonzero((self.pending != 0) & self.has[t])
+        if len(ready):
+            self._fill(t, ready, self.pending, self.pending_owner, self.data.open[t])
+            self.pending[ready] = 0.0
+
+    def _fill(self, t: int, idx: np.ndarray, orders: np.ndarray, owners: np.ndarray, price: np.ndarray) -> None:
+        b, fee = self.book, self.spec.fee
+        dq = orders[idx]
+        sells = dq < 0
+        fill_px = price[idx] * np.where(sells, 1 - self.slip, 1 + self.slip)
+        cost = np.abs(dq) * fill_px * fee
+        # Sells settle first; a buy that costs more than the cash left is rejected, as the paper broker does.
+        buys = np.flatnonzero(~sells)
+        if len(buys):
+            need = dq[buys] * fill_px[buys] + cost[buys]
+            cash_after_sells = b.cash + float((-dq[sells] * fill_px[sells] - cost[sells]).sum())
+            ok = np.cumsum(need) <= cash_after_sells
+            if not ok.all():
+                keep = np.ones(len(idx), dtype=bool)
+                keep[buys[~ok]] = False
+                idx, dq, fill_px, cost = idx[keep], dq[keep], fill_px[keep], cost[keep]
+        if not len(idx):
+            return
+        before = b.qty[idx]
+        after = before + dq
+        closing = (before != 0) & ((after == 0) | (np.sign(after) != np.sign(before)))
+        if closing.any():
+            c = idx[closing]
+            part = -before[closing]  # the quantity that closes the old position
+            share = np.abs(part / dq[closing])
+            flows = b.flows[c] - part * fill_px[closing] - cost[closing] * share
+            self._close(c, t, fill_px[closing], flows, b.invested[c])
+        opening = (after != 0) & ((before == 0) | closing)
+        grow = (before != 0) & ~closing & (np.abs(after) > np.abs(before))
+        if opening.any():
+            o = idx[opening]
+            rest = after[opening]
+            b.entry_row[o], b.entry_px[o], b.owner[o] = t, fill_px[opening], owners[o]
+            share = np.abs(rest / dq[opening])
+            b.flows[o] = -rest * fill_px[opening] - cost[opening] * share
+            b.invested[o] = np.abs(rest) * fill_px[opening] + cost[opening] * share
+            b.avg[o] = fill_px[opening]
+            b.peak_qty[o] = np.abs(rest)
+        keep = ~closing & ~opening
+        k = idx[keep]
+        b.flows[k] += -dq[keep] * fill_px[keep] - cost[keep]
+        g = idx[grow]
+        if len(g):
+            b.invested[g] += np.abs(dq[grow]) * fill_px[grow] + cost[grow]
+            b.avg[g] = (before[grow] * b.avg[g] + dq[grow] * fill_px[grow]) / after[grow]
+        b.qty[idx] = after
+        b.peak_qty[idx] = np.maximum(b.peak_qty[idx], np.abs(after))
+        flat = idx[after == 0]
+        b.level_row[flat], b.stop[flat], b.tp[flat], b.avg[flat] = -1, np.nan, np.nan, 0.0
+        b.cash += float((-dq * fill_px - cost).sum())
+        b.notional += float((np.abs(dq) * fill_px).sum())
+        b.fees += float(cost.sum())
+
+    def _close(self, cols: np.ndarray, t: int, px: np.ndarray, pnl: np.ndarray, invested: np.ndarray) -> None:
+        b = self.book
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ret = np.where(invested > 0, pnl / invested, 0.0)
+        b.done.append((cols.copy(), b.entry_row[cols].copy(), np.full(len(cols), t), b.entry_px[cols].copy(),
+                       px.copy(), b.peak_qty[cols].copy(), pnl.copy(), ret, b.owner[cols].copy()))
+        pol = self.policy
+        for r, o in zip(ret.tolist(), b.owner[cols].tolist(), strict=True):
+            self.returns[o].append(r)
+            self.streak = self.streak + 1 if r <= 0 else 0
+            if pol.max_consecutive_losses is not None and self.streak >= pol.max_consecutive_losses:
+                self.cooldown_until = int(self.now[t]) + int(pol.loss_cooldown.total_seconds() * 1e9)
+                self.streak = 0
+        if self.kelly_used is not None:
+            for o in set(b.owner[cols].tolist()):
+                self.kelly_used[o] = kelly(self.returns[o], pol).used
+
+    def result(self, seconds: float) -> BacktestResult:
+        b = self.book
+        open_ = np.flatnonzero(b.qty != 0)
+        parts = list(b.done)
+        if len(open_):
+            last = self.marks[-1, open_]
+            pnl = b.flows[open_] + b.qty[open_] * last
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ret = np.where(b.invested[open_] > 0, pnl / b.invested[open_], 0.0)
+            parts.append((open_, b.entry_row[open_], np.full(len(open_), -1), b.entry_px[open_], last,
+                          b.peak_qty[open_], pnl, ret, b.owner[open_]))
+        trades = Trades.concat([Trades(*(np.asarray(a) for a in p)) for p in parts])
+        n = max(self.N, 1)
+        column_equity = self.value + (self.equity - self.value.sum(axis=1))[:, None] / n
+        notes = ("risk sizing: correlation/cluster caps and pre-earnings cuts are not modelled in the vectorized "
+                 "pipeline",)
+        return BacktestResult(self.spec, self.data, self.equity, column_equity, self.value, b.notional, b.fees,
+                              trades, self.names, seconds, notes)

@@ -1,0 +1,1 @@
+"""Exactly-once order submission, order-event application, reconciliation and market-hours gating."""

@@ -1,0 +1,1 @@
+"""Local services behind `tradebot up/down/status`: Prefect server, worker, sentinel, dashboard."""
