@@ -13,7 +13,7 @@ BIN := $(VENV)/bin
 # Use uv from PATH; otherwise install it with pip and run it as a module.
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 
-.PHONY: help install demo test lint typecheck unit bench clean up down status
+.PHONY: help install demo test lint typecheck unit bench chaos clean up down status
 
 help:
 	@echo "make install   create .venv with every dependency (uv, from uv.lock)"
@@ -22,6 +22,7 @@ help:
 	@echo "make down      stop exactly what make up started (tradebot down)"
 	@echo "make test      lint + import contracts + the test suite (what CI runs)"
 	@echo "make bench     benchmarks (ratios against peers measured in the same run)"
+	@echo "make chaos     1,000 orders through faulty fake brokers, worker killed twice (SEED=n to vary)"
 	@echo "make typecheck mypy over the core packages"
 
 $(VENV)/.installed: pyproject.toml uv.lock
@@ -59,6 +60,11 @@ test: lint
 
 bench: install
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+SEED ?= 1
+INTENTS ?= 1000
+chaos: install
+	$(BIN)/python -m bench.chaos --intents $(INTENTS) --seed $(SEED)
 
 clean:
 	rm -rf .tradebot .pytest_cache .ruff_cache .mypy_cache

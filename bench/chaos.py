@@ -73,23 +73,34 @@ def run(c: Chaos, workdir: Path | None = None) -> dict[str, Any]:
     url = f"sqlite:///{work / 'ledger.db'}"
     run_id = f"chaos-{c.seed}"
     now = market_clock(datetime.now(UTC))
-    alpaca = FakeAlpacaTradingServer(ALPACA_KEY, ALPACA_SECRET, cash=Decimal("10000000"), max_lifetime=c.deadline)
+    # No duplicate-id guard at the venue: only the submitter's lookups stand between a retry and a second order.
+    alpaca = FakeAlpacaTradingServer(ALPACA_KEY, ALPACA_SECRET, cash=Decimal("10000000"), max_lifetime=c.deadline,
+                                     enforce_unique_client_ids=False)
     # Zero commission: Binance takes a buy's fee from the base asset, which the ledger books in quote (see report).
     binance = FakeBinanceSpotServer(BINANCE_KEY, BINANCE_SECRET, balances={"USDT": "10000000"}, commission_rate="0",
                                     max_lifetime=c.deadline)
+    phases: dict[str, float] = {}
+
+    def lap(name: str) -> None:
+        phases[name] = round(time.monotonic() - started - sum(phases.values()), 1)
+
     with alpaca, binance:
         _arm(alpaca, binance, c, rng)
         sessions = _ledger(url, run_id, now, _intents(c, rng, run_id))
         streams = _streams(alpaca, binance)
         with EventConsumer(sessions, run_id, streams) as consumer:
             _wait(lambda: alpaca.listening() >= 1 and binance.subscribers() >= 1, 15, "order streams to connect")
+            lap("setup")
             kills, restarts = _run_worker(c, rng, url, run_id, alpaca, binance, now, sessions)
+            lap("worker")
             _settle(alpaca, binance, consumer)
+            lap("settle")
         venues = brokers(alpaca.base_url, binance.base_url)
         from tradebot.execution.converge import reconcile_broker
 
         reports = {n: reconcile_broker(sessions, run_id, b, now, CHAOS_EXECUTION).summary()
                    for n, b in venues.items()}
+        lap("reconcile")
         result = score(sessions, run_id, venues, {"alpaca": alpaca.orders_by_client_id(),
                                                   "binance": binance.orders_by_client_id()})
         faults = Counter({f"alpaca.{k}": v for k, v in alpaca.faults_injected.items()})
@@ -100,7 +111,7 @@ def run(c: Chaos, workdir: Path | None = None) -> dict[str, Any]:
             "orders": orders, "intents": c.intents, "seed": c.seed, "restarts": restarts,
             "events": dict(consumer.received), "event_duplicates": consumer.duplicates,
             "events_stale": consumer.stale, "consumer_errors": consumer.errors[:5], "reconcile": reports,
-            "seconds": round(time.monotonic() - started, 1)}
+            "phases": phases, "seconds": round(time.monotonic() - started, 1)}
 
 
 def _arm(alpaca: Any, binance: Any, c: Chaos, rng: random.Random) -> None:
@@ -174,7 +185,8 @@ def _run_worker(c: Chaos, rng: random.Random, url: str, run_id: str, alpaca: Any
     dropped = False
     while True:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+                                env={**os.environ, "PYTHONPATH": os.pathsep.join(
+                                    p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)})
         try:
             while proc.poll() is None:
                 if time.monotonic() > deadline:
@@ -219,7 +231,7 @@ def _settle(alpaca: Any, binance: Any, consumer: EventConsumer) -> None:
                    if o.get("type") == "market" and o.get("status") in ("new", "accepted", "pending_new")]
         working += [o for olist in binance.orders_by_client_id().values() for o in olist
                     if o.get("type") == "MARKET" and o.get("status") == "NEW"]
-        return not working and time.monotonic() - consumer.last_event > 1.0
+        return not working and time.monotonic() - consumer.last_event > 0.5
 
     _wait(quiet, 60, "delayed fills and the order streams to settle")
 

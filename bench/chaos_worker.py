@@ -28,7 +28,7 @@ CRYPTO = ("BTC/USD", "ETH/USD")
 # Fast retries: the fakes answer in milliseconds, so the bounded attempts are what is under test, not waiting.
 CHAOS_EXECUTION = ExecutionConfig(submit_attempts=4, backoff_seconds=0.02, max_backoff_seconds=0.2,
                                   orders_per_second=1000, reconcile_window_hours=72)
-CLIENT_TIMEOUT = 0.8  # seconds; the fakes hold an accept_then_timeout reply for 2-3 s
+CLIENT_TIMEOUT = 0.5  # seconds; the fakes hold an accept_then_timeout reply for 2-3 s
 
 
 def brokers(alpaca_url: str, binance_url: str) -> dict[str, Any]:

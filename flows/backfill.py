@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from prefect import flow
-from prefect.artifacts import create_progress_artifact, update_progress_artifact
 
 from flows.hooks import FAILURE_HOOKS
 from tasks.alerting import gate_alerts, send_alerts
 from tasks.ingest import fetch_bars, gate_and_store_bars
+from tasks.progress import ProgressArtifact
 from tasks.runtime import build_runtime
 from tradebot.config import load_settings
 
@@ -27,16 +27,16 @@ def backfill_prices(start: datetime, end: datetime, config_path: str | None = No
     while t < end:
         chunks.append((t, min(end, t + timedelta(days=chunk_days))))
         t = chunks[-1][1]
-    progress = create_progress_artifact(0.0, key="backfill-progress", description=f"backfill {start:%Y-%m-%d}..")
+    progress = ProgressArtifact("backfill-progress", len(chunks), f"backfill {start:%Y-%m-%d}..{end:%Y-%m-%d}")
     totals = {"rows": 0, "good": 0, "quarantined": 0, "chunks": len(chunks)}
     from flows.replay import Progress
 
     with rt.alerts, Progress(show_progress, len(chunks), "backfill") as advance:
-        for i, (lo, hi) in enumerate(chunks, start=1):
+        for lo, hi in chunks:
             summary = gate_and_store_bars(rt, fetch_bars(rt, lo, hi), f"backfill-{lo:%Y%m%d}-{hi:%Y%m%d}", hi)
             send_alerts(rt, gate_alerts(summary))
             for k in ("rows", "good", "quarantined"):
                 totals[k] += summary[k]
-            update_progress_artifact(progress, 100.0 * i / len(chunks))
+            progress.advance()
             advance(lo.date(), {"equity": f"{totals['good']} bars"})
     return totals

@@ -9,7 +9,13 @@ from prefect import flow
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 
 from flows.hooks import FAILURE_HOOKS
-from tasks.backtest import load_backtest_bars, publish_backtest_artifacts, record_backtest, render_tearsheet, run_backtest
+from tasks.backtest import (
+    load_backtest_bars,
+    publish_backtest_artifacts,
+    record_backtest,
+    render_tearsheet,
+    run_backtest,
+)
 from tradebot.backtest.engine import BacktestSpec
 from tradebot.backtest.ledger import new_run_id
 from tradebot.config import load_settings

@@ -14,6 +14,7 @@ from flows.cli_alerts import app as alerts_app
 from flows.cli_audit import app as audit_app
 from flows.cli_backtest import app as backtest_app
 from flows.cli_data import quality_app
+from flows.cli_execution import reconcile_command
 from flows.cli_keys import app as keys_app
 from flows.cli_sentiment import app as sentiment_app
 from flows.cli_services import register as register_services
@@ -36,6 +37,7 @@ app.add_typer(quality_app, name="quality")
 app.add_typer(metrics_app, name="metrics")
 app.add_typer(users_app, name="users")
 app.command("worker")(worker_command)
+app.command("reconcile")(reconcile_command)
 app.registered_commands += backtest_app.registered_commands  # `tradebot backtest` and `tradebot sweep`
 register_services(app)
 
@@ -223,11 +225,15 @@ def dashboard(config: ConfigOpt = None, port: int = 8501) -> None:
     import os
     import subprocess
 
+    from tradebot.store.db import open_ledger
+
     s = _settings(config)
+    open_ledger(s.ledger_url)  # migrated before serving: the login page needs the users table
     app_path = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
-    env = {**os.environ, "TRADEBOT_DASHBOARD_LEDGER_URL": s.ledger_url}
+    env = {**os.environ, "TRADEBOT_DASHBOARD_LEDGER_URL": s.ledger_url, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+           **({"TRADEBOT_DASHBOARD_CONFIG_FILE": str(config.resolve())} if config else {})}
     cmd = [sys.executable, "-m", "streamlit", "run", str(app_path), "--server.address", "127.0.0.1",
-           "--server.port", str(port), "--server.headless", "true"]
+           "--server.port", str(port), "--server.headless", "true", "--client.toolbarMode", "viewer"]
     raise SystemExit(subprocess.call(cmd, env=env))
 
 

@@ -92,7 +92,7 @@ def backtest_command(
     fill: Annotated[str, typer.Option(help="close | next_open")] = "next_open",
     fee: Annotated[float, typer.Option(help="fee per side, fraction of notional")] = 0.001,
     cash: Annotated[float, typer.Option(help="starting cash")] = 100_000.0,
-    sizing: Annotated[str, typer.Option(help="allin (reference rule) | risk (processor, risk engine, stops)")] = "allin",
+    sizing: Annotated[str, typer.Option(help="allin (reference rule) | risk (processor, risk, stops)")] = "allin",
     symbols: Annotated[str | None, typer.Option(help="comma-separated subset")] = None,
     timeframe: Annotated[str | None, typer.Option(help="only bars of this timeframe, e.g. 1Day")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="folder for the tearsheet (default .tradebot/backtests)")]
@@ -157,7 +157,8 @@ def print_summary(s: dict[str, Any]) -> None:
         f"final equity   {s['final_equity']:,.2f} from {s['cash']:,.2f}  (total {pct('total_return')}, "
         f"annual {pct('annual_return')})",
         f"risk           vol {num('volatility', '.2%')}, Sharpe {num('sharpe')}, Sortino {num('sortino')}, "
-        f"max drawdown {num('max_drawdown', '.2%')} over {num('max_drawdown_days', '.0f')} days, Calmar {num('calmar')}",
+        f"max drawdown {num('max_drawdown', '.2%')} over {num('max_drawdown_days', '.0f')} days, "
+        f"Calmar {num('calmar')}",
         f"trades         {s['trades']}  (win rate {num('win_rate', '.1%')}, profit factor {num('profit_factor')}, "
         f"exposure {num('exposure', '.1%')}, turnover {num('turnover', '.1f')}x/yr)",
         f"tearsheet      {s['tearsheet']}",

@@ -25,8 +25,7 @@ def ewma_vol_arrays(close: np.ndarray, policy: RiskPolicy, bars_per_day: float =
     """Return ewma_daily_vol at every row (T x N); NaN with too few returns."""
     with np.errstate(invalid="ignore", divide="ignore"):
         r = np.diff(np.log(close), axis=0)
-    num, count = window_ewm(r * r, policy.ewma_lambda, vol_window(policy))
-    den, _ = window_ewm(np.where(np.isnan(r), np.nan, 1.0), policy.ewma_lambda, vol_window(policy))
+    num, den, count = window_ewm(r * r, policy.ewma_lambda, vol_window(policy))
     with np.errstate(invalid="ignore", divide="ignore"):
         vol = np.sqrt(num / den * bars_per_day)
     vol[count < policy.vol_min_obs] = np.nan
@@ -41,8 +40,7 @@ def atr_arrays(high: np.ndarray, low: np.ndarray, close: np.ndarray, period: int
     h, lo = high[1:], low[1:]
     tr = np.fmax(h - lo, np.fmax(np.abs(h - prev), np.abs(lo - prev)))
     decay, window = 1.0 - 1.0 / period, 5 * period
-    num, count = window_ewm(tr, decay, window)
-    den, _ = window_ewm(np.where(np.isnan(tr), np.nan, 1.0), decay, window)
+    num, den, count = window_ewm(tr, decay, window)
     with np.errstate(invalid="ignore", divide="ignore"):
         value = num / den
     # The per-snapshot rule asks for min(period, rows seen) observations.

@@ -13,7 +13,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from strategies.technical import BollingerReversion, EmaCross, RsiReversion, SmaCross
 
@@ -36,7 +35,8 @@ class SignalArrays:
 
     def take(self, rows: np.ndarray | slice) -> SignalArrays:
         """Return these signals restricted to some rows."""
-        pick = (lambda a: None if a is None else a[rows])
+        def pick(a):
+            return (None if a is None else a[rows])
         return SignalArrays(self.name, self.active[rows], self.direction[rows], self.strength[rows],
                             self.confidence, pick(self.exit_long), pick(self.exit_short))
 
@@ -58,21 +58,47 @@ def per_column(fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray, fill: floa
     return out
 
 
-def rolling_means(x: np.ndarray, *windows: int) -> list[np.ndarray]:
-    """Return the mean of the last n rows at each row for each window n (NaN before n rows exist)."""
-    # One prefix sum serves every window. Extended precision keeps two windows whose true means are
-    # equal (a tie, common in flat stretches of tick-sized prices) within ~1e-14 of each other.
-    base = x[:1].astype(np.longdouble)
-    cs = np.cumsum(x.astype(np.longdouble) - base, axis=0)
+BLOCK = 4096  # prefix sums restart every BLOCK rows, so their rounding error never grows with the series' length
+
+
+def rolling_sums(x: np.ndarray, *windows: int) -> list[np.ndarray]:
+    """Return the sum of the last n rows at each row for each window n <= BLOCK (NaN before n rows exist).
+
+    One blocked prefix sum serves every window; within a block a window sum is a difference of two
+    prefixes, and a window straddling a block start adds the previous block's total. Error stays near
+    BLOCK x eps x |x| (relative ~1e-12), so equal true averages stay within the TIE tolerance.
+    """
+    T, N = x.shape
+    nb = -(-T // BLOCK)
+    if nb * BLOCK != T:
+        padded = np.zeros((nb * BLOCK, N))
+        padded[:T] = x
+    else:
+        padded = x
+    prefix = np.cumsum(padded.reshape(nb, BLOCK, N), axis=1)
+    totals = prefix[:, -1, :]
+    flat = prefix.reshape(nb * BLOCK, N)
     out = []
     for n in windows:
-        m = np.full(x.shape, np.nan)
-        if x.shape[0] >= n:
-            s = cs[n - 1:].copy()
-            s[1:] -= cs[:-n]
-            m[n - 1:] = s / n + base
-        out.append(m)
+        if not 1 <= n <= BLOCK:
+            raise ValueError(f"window {n} must be between 1 and {BLOCK}")
+        s = np.full((T, N), np.nan)
+        if n <= T:
+            s[n - 1:] = flat[n - 1:T]
+            s[n:] -= flat[:T - n]
+            view = np.full((nb * BLOCK, N), 0.0)
+            if nb > 1:
+                # Rows at offsets < n of each later block reach back into the previous block.
+                s_blocks = view.reshape(nb, BLOCK, N)
+                s_blocks[1:, :n, :] = totals[:-1, None, :]
+                s[n - 1:] += view[n - 1:T]
+        out.append(s)
     return out
+
+
+def rolling_means(x: np.ndarray, *windows: int) -> list[np.ndarray]:
+    """Return the mean of the last n rows at each row for each window n (NaN before n rows exist)."""
+    return [s / n for s, n in zip(rolling_sums(x, *windows), windows, strict=True)]
 
 
 def rolling_mean(x: np.ndarray, n: int) -> np.ndarray:
@@ -81,11 +107,25 @@ def rolling_mean(x: np.ndarray, n: int) -> np.ndarray:
 
 
 def decayed_sums(x: np.ndarray, decay: float) -> np.ndarray:
-    """Return S_t = sum_k decay^k x_(t-k) over all rows so far (no NaN in x)."""
-    alpha = 1.0 - decay
-    mean = pd.DataFrame(x).ewm(alpha=alpha, adjust=True).mean().to_numpy()
-    t = np.arange(x.shape[0], dtype=float)[:, None]
-    return mean * (1.0 - decay ** (t + 1)) / alpha
+    """Return S_t = sum_k decay^k x_(t-k) over all rows so far (no NaN in x), for every row."""
+    T, N = x.shape
+    if T == 0:
+        return np.zeros((0, N))
+    # Blocks short enough that decay^-B stays below 1e12: inside a block S is decay^i x cumsum(x_k decay^-k),
+    # a few vectorized passes; a carry links the blocks.
+    size = int(max(1, min(256, np.floor(np.log(1e12) / -np.log(decay))))) if 0 < decay < 1 else 256
+    nb = -(-T // size)
+    padded = np.zeros((nb * size, N))
+    padded[:T] = x
+    i = np.arange(size, dtype=float)
+    local = np.cumsum(padded.reshape(nb, size, N) * (decay ** -i)[None, :, None], axis=1)
+    local *= (decay ** i)[None, :, None]
+    carry = np.zeros((nb, N))
+    tail = decay ** size
+    for blk in range(1, nb):  # one N-vector step per block, not per row
+        carry[blk] = local[blk - 1, -1] + tail * carry[blk - 1]
+    local += carry[:, None, :] * (decay ** (i + 1))[None, :, None]
+    return local.reshape(nb * size, N)[:T]
 
 
 def seeded_ema(x: np.ndarray, alpha: float, window: int) -> np.ndarray:
@@ -100,19 +140,27 @@ def seeded_ema(x: np.ndarray, alpha: float, window: int) -> np.ndarray:
     return w * x[start] + alpha * (s - w * s[start])
 
 
-def window_ewm(x: np.ndarray, decay: float, window: int) -> tuple[np.ndarray, np.ndarray]:
-    """Return sum_k decay^k x_(t-k) and sum_k decay^k [x observed] over the last `window` rows; NaN counts as unseen."""
+def window_ewm(x: np.ndarray, decay: float, window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return, over the last `window` rows, sum_k decay^k x_(t-k), the same sum of weights of observed rows
+    (NaN counts as unseen), and the count of observed rows."""
+    T = x.shape[0]
+    tail = decay ** window
     ok = ~np.isnan(x)
+    if ok.all():
+        num = decayed_sums(x, decay)
+        num[window:] -= tail * num[:-window].copy()
+        seen = np.minimum(np.arange(1, T + 1), window).astype(float)[:, None]
+        den = (1.0 - decay ** seen) / (1.0 - decay)
+        return num, np.broadcast_to(den, x.shape), np.broadcast_to(seen, x.shape)
     s = decayed_sums(np.where(ok, x, 0.0), decay)
     d = decayed_sums(ok.astype(float), decay)
-    tail = decay ** window
     num, den = s.copy(), d.copy()
     num[window:] -= tail * s[:-window]
     den[window:] -= tail * d[:-window]
     cum = np.cumsum(ok, axis=0)
     count = cum.copy()
     count[window:] -= cum[:-window]
-    return np.where(den > 0, num, np.nan), count
+    return np.where(den > 1e-300, num, np.nan), den, count
 
 
 TIE = 1e-11  # |fast - slow| / slow below this is a tie: equal averages, whatever the float rounding says
@@ -127,6 +175,19 @@ def _cross_arrays(name: str, spread: np.ndarray, allow_short: bool, confidence: 
     mag = np.minimum(1.0, np.abs(np.nan_to_num(spread)) * 20)
     strength = np.where(long_, mag, np.where(short, -mag, 0.0))
     return SignalArrays(name, active, direction, strength, confidence)
+
+
+def sma_long(close: np.ndarray, strategy: SmaCross) -> np.ndarray:
+    """Return where SmaCross votes LONG (fast SMA above slow by more than a tie), without strengths: the hot path."""
+    def one(c: np.ndarray) -> np.ndarray:
+        fast, slow = rolling_sums(c, strategy.fast, strategy.slow)
+        fast *= 1.0 / strategy.fast
+        slow *= (1.0 + TIE) / strategy.slow
+        return fast > slow  # NaN compares False: no vote before `slow` bars
+
+    if not np.isnan(close).any():
+        return one(close)
+    return per_column(lambda c: one(c).astype(float), close, fill=0.0) > 0
 
 
 def sma_cross(close: np.ndarray, strategy: SmaCross) -> SignalArrays:

@@ -159,8 +159,7 @@ def submit_orders(rt: Runtime, now: datetime) -> tuple[int, list[Order]]:
     rejected: list[Order] = []
     for intent in intents:
         try:
-            order = submit_intent(rt.sessions, rt.run_id, rt.broker, intent, now, config=rt.settings.execution,
-                                  enforce_hours=_enforce_hours(rt))
+            order = submit_intent(rt.sessions, rt.run_id, rt.broker, intent, now, config=rt.settings.execution)
         except BrokerUnavailable as exc:
             # Still `submitting`: the next sync_broker (or reconcile_positions, which this event starts) resolves it.
             order_unknown(intent.client_order_id, intent.symbol, rt.run_id, str(exc))
@@ -169,12 +168,6 @@ def submit_orders(rt: Runtime, now: datetime) -> tuple[int, list[Order]]:
         if order.status is OrderStatus.REJECTED:
             rejected.append(order)
     return sent, rejected
-
-
-def _enforce_hours(rt: Runtime) -> bool:
-    # The built-in paper broker fills at the next bar's open: an order sent while the exchange is closed
-    # is an order for the next open, as in a replay's simulated day. Real brokers get the gate.
-    return rt.broker.name != "paper"
 
 
 @compute_task(name="fill-paper-orders")
@@ -201,8 +194,7 @@ def sync_broker(rt: Runtime, now: datetime) -> tuple[int, list[Order]]:
     """
     from tradebot.execution.submitter import recover_submitting
 
-    recovered = recover_submitting(rt.sessions, rt.run_id, rt.broker, now, config=rt.settings.execution,
-                                   enforce_hours=_enforce_hours(rt))
+    recovered = recover_submitting(rt.sessions, rt.run_id, rt.broker, now, config=rt.settings.execution)
     with rt.sessions() as s:
         open_ids = ledger.open_orders(s, rt.run_id)
         last = s.scalar(select(func.max(FillRow.ts)).where(FillRow.run_id == rt.run_id))

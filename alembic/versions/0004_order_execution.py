@@ -1,4 +1,4 @@
-"""order execution: submissions, de-duplicated order events, order stop/parent/last-event columns
+"""order execution: submissions, de-duplicated order events, order stop/parent/last-event columns, paper stops
 
 Revision ID: 0004
 Revises: 0003
@@ -60,10 +60,20 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("parent_client_order_id", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("last_event_ts", tradebot.store.types.UTCDateTime(timezone=True), nullable=True))
         batch_op.create_index(batch_op.f("ix_orders_broker_order_id"), ["broker_order_id"], unique=False)
+    with op.batch_alter_table("paper_orders", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("stop_price", tradebot.store.types.Money(), nullable=True))
+        batch_op.add_column(sa.Column("trail_percent", tradebot.store.types.Money(), nullable=True))
+        batch_op.add_column(sa.Column("time_in_force", sa.String(length=8), server_default="day", nullable=False))
+        batch_op.add_column(sa.Column("parent_client_order_id", sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    with op.batch_alter_table("paper_orders", schema=None) as batch_op:
+        batch_op.drop_column("parent_client_order_id")
+        batch_op.drop_column("time_in_force")
+        batch_op.drop_column("trail_percent")
+        batch_op.drop_column("stop_price")
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_orders_broker_order_id"))
         batch_op.drop_column("last_event_ts")

@@ -1,5 +1,7 @@
 """Runs: recent Prefect flow runs with state and links, and the latest artifacts, via the Prefect client."""
 
+import json
+
 import pandas as pd
 import streamlit as st
 
@@ -45,7 +47,8 @@ def body() -> None:
             if a["type"] == "markdown":
                 st.markdown(a["data"])
             elif a["type"] == "table":
-                st.dataframe(pd.DataFrame(a["data"] if isinstance(a["data"], list) else []), hide_index=True)
+                data = json.loads(a["data"]) if isinstance(a["data"], str) else a["data"]
+                st.dataframe(pd.DataFrame(data if isinstance(data, list) else []), hide_index=True)
             else:
                 st.write(a["data"])
 

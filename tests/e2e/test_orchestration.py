@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tradebot.services.prefect_yaml import load_prefect_yaml, split_present
+from tradebot.services.supervisor import _git_version
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -59,7 +60,10 @@ def test_every_deployment_from_prefect_yaml_is_on_the_server_with_its_schedules_
         deployed = {d.name: d for d in client.read_deployments()}
         automations = {a.name: a for a in client.read_automations()}
     assert set(deployed) == {s.name for s in present}
-    assert {d.work_pool_name for d in deployed.values()} == {sup.cfg.pool}
+    assert {d.work_pool_name for d in deployed.values()} == {sup.pool}
+    version = _git_version(ROOT)
+    if version:  # a git checkout: every deployment records the commit it was deployed from
+        assert {d.version for d in deployed.values()} == {version}
     for spec in present:
         d = deployed[spec.name]
         want = {(s["cron"], s["timezone"]) for s in spec.raw.get("schedules", [])}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import Iterable
@@ -45,7 +46,7 @@ class FakeAlpacaStreamServer:
     Thread-safe control methods drive it from a test; it stops itself after max_lifetime seconds.
     """
 
-    def __init__(self, key: str = "key", secret: str = "secret", *, max_lifetime: float = 120.0,
+    def __init__(self, key: str = "key", secret: str = "secret", *, max_lifetime: float = 120.0,  # noqa: S107
                  max_pending_bytes: int | None = None) -> None:
         self.key, self.secret = key, secret
         self.max_lifetime = max_lifetime
@@ -99,10 +100,8 @@ class FakeAlpacaStreamServer:
         async with serve(self._handle, "127.0.0.1", 0, max_size=2**22) as server:
             self.port = next(iter(server.sockets)).getsockname()[1]
             self._ready.set()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), self.max_lifetime)
-            except TimeoutError:
-                pass
             for c in list(self.clients):
                 c.conn.transport.abort()
 

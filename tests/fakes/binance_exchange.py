@@ -4,7 +4,8 @@ Orders fill whole: market orders at the pair's settable last price, resting limi
 the price crosses them, stop-limits trigger when the price crosses the stop and then work as limits.
 An OCO's legs share one lock on the base asset; when a leg triggers or fills the other expires.
 Commission is `commission_rate` of what the account receives (base on buys, quote on sells), as on
-Binance without BNB discounts. Every change emits an executionReport dict through `emit`.
+Binance, or of the trade's value paid in `fee_asset` (BNB) at its last price when that is set.
+Every change emits an executionReport dict through `emit`.
 """
 
 from __future__ import annotations
@@ -136,6 +137,7 @@ class SpotExchange:
     balances: dict[str, list[Decimal]]  # asset -> [free, locked]
     emit: Callable[[dict], None] = lambda event: None
     commission_rate: Decimal = Decimal("0.001")
+    fee_asset: str | None = None  # e.g. "BNB": fees paid in it at its last price (Binance's BNB discount)
     prices: dict[str, Decimal] = field(default_factory=dict)
     orders: dict[int, FakeOrder] = field(default_factory=dict)
     lists: dict[int, FakeList] = field(default_factory=dict)
@@ -311,13 +313,17 @@ class SpotExchange:
         if self.balances.setdefault(pay, [ZERO, ZERO])[0] < pay_amt:
             self._close(order, "EXPIRED")  # funds moved away since the order was accepted
             return
-        commission = get_amt * self.commission_rate
+        commission, fee_in = get_amt * self.commission_rate, get
+        fee_price = self.prices.get(f"{self.fee_asset}{spec.quote}") if self.fee_asset else None
+        if fee_price is not None and self.fee_asset is not None:
+            commission, fee_in = quote * self.commission_rate / fee_price, self.fee_asset
         self.balances[pay][0] -= pay_amt
-        self.balances.setdefault(get, [ZERO, ZERO])[0] += get_amt - commission
+        self.balances.setdefault(get, [ZERO, ZERO])[0] += get_amt
+        self.balances.setdefault(fee_in, [ZERO, ZERO])[0] -= commission
         ts = now_ms()
         trade = {"symbol": order.pair, "id": next(self._trade_ids), "orderId": order.order_id,
                  "orderListId": order.list_id, "price": d8(price), "qty": d8(qty), "quoteQty": d8(quote),
-                 "commission": d8(commission), "commissionAsset": get, "time": ts, "isBuyer": buy,
+                 "commission": d8(commission), "commissionAsset": fee_in, "time": ts, "isBuyer": buy,
                  "isMaker": order.type != "MARKET", "isBestMatch": True}
         self.trades.append(trade)
         order.executed, order.quote_qty, order.status, order.updated = order.qty, order.quote_qty + quote, "FILLED", ts

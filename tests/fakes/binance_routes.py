@@ -71,7 +71,7 @@ def _order(fake: FakeBinanceSpotServer, req: Recorded, delayed_fill: float | Non
     if req.method == "POST":
         deferred = delayed_fill is not None and q.get("type") == "MARKET"
         order = ex.new_order(q, defer_fill=deferred)
-        if deferred:
+        if delayed_fill is not None and deferred:
             timer = threading.Timer(delayed_fill, ex.fill_now, args=(order.order_id,))
             timer.daemon = True
             timer.start()

@@ -3,7 +3,8 @@
 Public API (use as a context manager; it stops itself after `max_lifetime` seconds):
 
 - `FakeBinanceSpotServer(api_key, api_secret, *, balances={"USDT": "100000"}, pairs=DEFAULT_PAIRS,
-  commission_rate="0.001", max_lifetime=120)`.
+  commission_rate="0.001", fee_asset=None, max_lifetime=120)`; fee_asset="BNB" charges fees in BNB at
+  the BNBUSDT price.
 - URLs: `base_url` (REST: give it to BinanceBroker(rest_url=...)), `ws_api_url` (the WebSocket API that
   python-binance 1.0.37's user socket subscribes on with `userDataStream.subscribe.signature`),
   `stream_url` (legacy `/ws/<listenKey>` user data stream).
@@ -17,9 +18,9 @@ Public API (use as a context manager; it stops itself after `max_lifetime` secon
   -1007 "execution status unknown" 503), rate_limited (429 + Retry-After), banned (418 + Retry-After),
   drop_before / drop_after (connection closed without a reply, before / after creating),
   delayed_fill (a market order is accepted NEW and fills `delay` seconds later).
-  Random with a seed: `chaos(seed, rate, kinds=FAULT_KINDS, path=..., method=...)`.
+  Random with a seed: `chaos(seed, rate, kinds=FAULT_KINDS, path=..., method=..., delay=3.0)`.
   Stream faults: `stream_fault("duplicate" | "reorder", times)` (each executionReport sent twice / an
-  event held back and sent after the next one).
+  event held back and sent after the next one); random: `stream_chaos(seed, rate)`.
 - Counters: `fault_counts` (Counter by kind), `orders_created`, `orders_by_client_id()` (client id ->
   list of order JSON, so a harness can assert nothing was placed twice or lost), `requests` / `paths()`.
 - Auth like Binance: X-MBX-APIKEY must match (-2015), HMAC-SHA256 `signature` over the raw query
@@ -72,19 +73,22 @@ class FakeBinanceSpotServer(FakeServer):
 
     def __init__(self, api_key: str = "fake-key", api_secret: str = "fake-secret", *,  # noqa: S107 - a fake's
                  balances: Mapping[str, str] | None = None, pairs: Iterable[PairSpec] = DEFAULT_PAIRS,
-                 commission_rate: str = "0.001", max_lifetime: float = 120.0) -> None:
+                 commission_rate: str = "0.001", fee_asset: str | None = None,
+                 max_lifetime: float = 120.0) -> None:
         super().__init__(max_lifetime=max_lifetime)
         self.api_key, self.api_secret = api_key, api_secret
         start = balances if balances is not None else {"USDT": "100000"}
         self.exchange = SpotExchange({p.pair: p for p in pairs}, {a: [Decimal(v), Decimal(0)]
                                                                   for a, v in start.items()},
-                                     emit=self._emit, commission_rate=Decimal(commission_rate))
+                                     emit=self._emit, commission_rate=Decimal(commission_rate),
+                                     fee_asset=fee_asset)
         self.events: list[dict] = []
         self.fault_counts: Counter[str] = Counter()
         self.clock_skew_ms = 0
         self.listen_keys: set[str] = set()
         self._plan: deque[SpotFault] = deque()
-        self._chaos: tuple[random.Random, float, tuple[str, ...], str, str] | None = None
+        self._chaos: tuple[random.Random, float, tuple[str, ...], str, str, float] | None = None
+        self._stream_chaos: tuple[random.Random, float] | None = None
         self._stream_faults: deque[str] = deque()
         self._held: dict | None = None
         self._subs: dict[int, ServerConnection] = {}
@@ -123,9 +127,20 @@ class FakeBinanceSpotServer(FakeServer):
         self._plan.extend([SpotFault(kind, method, path, delay, status, retry_after)] * times)
 
     def chaos(self, seed: int, rate: float, kinds: Iterable[str] = FAULT_KINDS, *, path: str = "/api/v3/order",
-              method: str = "POST") -> None:
-        """Inject a random fault (seeded) into a `rate` share of requests to method+path."""
-        self._chaos = (random.Random(seed), rate, tuple(kinds), method, path)
+              method: str = "POST", delay: float = 3.0) -> None:
+        """Inject a random fault (seeded) into a `rate` share of requests to method+path.
+
+        delay is how long accept_then_timeout holds its reply (keep it above the client's timeout)
+        and how late a delayed_fill fills.
+        """
+        unknown = set(kinds) - set(FAULT_KINDS)
+        if unknown:
+            raise ValueError(f"unknown fault kinds {sorted(unknown)}; expected some of {FAULT_KINDS}")
+        self._chaos = (random.Random(seed), rate, tuple(kinds), method, path, delay)
+
+    def stream_chaos(self, seed: int, rate: float) -> None:
+        """Duplicate or reorder a random (seeded) `rate` share of executionReports."""
+        self._stream_chaos = (random.Random(seed), rate)
 
     def stream_fault(self, kind: str, times: int = 1) -> None:
         """Duplicate (`duplicate`) or reorder (`reorder`) the next `times` executionReports."""
@@ -162,7 +177,7 @@ class FakeBinanceSpotServer(FakeServer):
         super().__enter__()
         handler = self._server.RequestHandlerClass  # type: ignore[union-attr]
         # The base handler answers GET/POST; Binance also takes DELETE (cancel) and PUT (keepalive).
-        handler.do_DELETE = handler.do_PUT = handler.do_GET  # type: ignore[attr-defined]
+        handler.do_DELETE = handler.do_PUT = handler.do_GET  # type: ignore[attr-defined,union-attr]
         ready = threading.Event()
         self._ws_thread = threading.Thread(target=self._run_ws, args=(ready,), daemon=True)
         self._ws_thread.start()
@@ -234,9 +249,9 @@ class FakeBinanceSpotServer(FakeServer):
                     del self._plan[i]
                     return f
             if self._chaos is not None:
-                rng, rate, kinds, c_method, c_path = self._chaos
+                rng, rate, kinds, c_method, c_path, delay = self._chaos
                 if method == c_method and path == c_path and rng.random() < rate:
-                    return SpotFault(rng.choice(kinds), method, path, delay=3.0)
+                    return SpotFault(rng.choice(kinds), method, path, delay=delay)
         return None
 
     def _before(self, fault: SpotFault) -> Reply | None:
@@ -298,6 +313,9 @@ class FakeBinanceSpotServer(FakeServer):
         while True:
             event = await self._queue.get()  # type: ignore[union-attr]
             fault = self._stream_faults.popleft() if self._stream_faults else None
+            if fault is None and self._stream_chaos is not None:
+                rng, rate = self._stream_chaos
+                fault = rng.choice(("duplicate", "reorder")) if rng.random() < rate else None
             if fault is not None:
                 self.fault_counts[f"stream_{fault}"] += 1
             if fault == "reorder" and self._held is None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -13,6 +15,7 @@ import pytest
 from tests.fakes.binance_spot import FakeBinanceSpotServer
 from tradebot.adapters.binance_broker import BinanceBroker
 from tradebot.adapters.binance_stream import BinanceOrderStream
+from tradebot.adapters.ports import OrderEventStream
 from tradebot.domain import OrderEvent, OrderIntent, OrderStatus, OrderType, Side, Symbol, make_client_order_id
 
 KEY, SECRET = "binance-stream-key", "binance-stream-canary-secret"
@@ -42,7 +45,7 @@ async def _until(cond: Callable[[], bool], what: str, deadline: float = 10.0) ->
         await asyncio.sleep(0.02)
 
 
-def _collect(fake, act: Callable[[], None], until: Callable[[list[OrderEvent]], bool],
+def _collect(fake, act: Callable[[], object], until: Callable[[list[OrderEvent]], bool],
              stream: BinanceOrderStream | None = None, deadline: float = 15.0) -> list[OrderEvent]:
     """Open the stream, run act() in a thread once subscribed, gather events until until(events)."""
     stream = stream or BinanceOrderStream(KEY, SECRET, rest_url=fake.base_url, ws_api_url=fake.ws_api_url)
@@ -134,6 +137,7 @@ def test_the_stream_resubscribes_after_the_connection_drops(fake):
 
 
 def test_a_wrong_secret_never_subscribes_and_never_leaks(fake, caplog):
+    caplog.set_level(logging.DEBUG)
     stream = BinanceOrderStream(KEY, "wrong-canary-secret-1234", rest_url=fake.base_url, ws_api_url=fake.ws_api_url,
                                 reconnect_delay=0.05, max_reconnect_delay=0.1)
 
@@ -153,7 +157,9 @@ def test_a_wrong_secret_never_subscribes_and_never_leaks(fake, caplog):
 
 
 def test_the_testnet_switch_points_the_user_stream_at_the_testnet(fake):
-    assert BinanceOrderStream(KEY, SECRET, testnet=True).stream_url() == "wss://ws-api.testnet.binance.vision/ws-api/v3"
+    testnet: OrderEventStream = BinanceOrderStream(KEY, SECRET, testnet=True)  # mypy checks the port here
+    assert isinstance(testnet, BinanceOrderStream)
+    assert testnet.stream_url() == "wss://ws-api.testnet.binance.vision/ws-api/v3"
     assert BinanceOrderStream(KEY, SECRET).stream_url() == "wss://ws-api.binance.com/ws-api/v3"
 
     async def built_urls() -> tuple[str, str]:
@@ -166,3 +172,57 @@ def test_the_testnet_switch_points_the_user_stream_at_the_testnet(fake):
     ws_url, rest_url = asyncio.run(built_urls())
     assert ws_url == "wss://ws-api.testnet.binance.vision/ws-api/v3"
     assert rest_url == "https://testnet.binance.vision/api/v3/ping"
+
+
+def test_the_fake_also_serves_the_legacy_listen_key_stream(fake):
+    from binance.client import Client
+    from websockets.asyncio.client import connect
+
+    client = Client(KEY, SECRET, ping=False)
+    client.API_URL = f"{fake.base_url}/api"
+    key = client.stream_get_listen_key()
+    assert client.stream_keepalive(key) == {}
+
+    async def main() -> dict:
+        async with connect(f"{fake.stream_url}ws/{key}") as ws:
+            await _until(lambda: fake.subscribers() > 0, "the listenKey stream")
+            await asyncio.to_thread(_broker(fake).submit_order, _intent("legacy"), NOW)
+            return json.loads(await asyncio.wait_for(ws.recv(), 5))
+
+    report = asyncio.run(main())
+    assert report["e"] == "executionReport" and report["x"] == "NEW"
+    client.stream_close(key)
+    assert key not in fake.listen_keys
+
+
+def test_a_commission_paid_in_bnb_reaches_stream_and_rest_in_usdt():
+    with FakeBinanceSpotServer(KEY, SECRET, balances={"USDT": "100000", "BNB": "10"}, fee_asset="BNB",
+                               max_lifetime=60) as fake:
+        fake.set_price("BTCUSDT", "50000")
+        fake.set_price("BNBUSDT", "500")
+        broker = _broker(fake)
+        events = _collect(fake, lambda: broker.submit_order(_intent("bnb"), NOW), lambda ev: len(ev) >= 2)
+        [rest_fill] = broker.fills_since(None)
+    fill = events[1].fill
+    assert fill is not None and fill.commission == rest_fill.commission
+    assert fill.commission == Decimal("0.5")  # 0.1% of 500 USDT, paid as 0.001 BNB at 500
+
+
+def test_seeded_stream_chaos_redelivers_and_reorders_but_event_ids_stay_unique_per_update(fake):
+    fake.stream_chaos(seed=3, rate=0.6)
+    intents = [_intent(f"sc{i}") for i in range(4)]
+
+    def act() -> None:
+        broker = _broker(fake)
+        for intent in intents:
+            broker.submit_order(intent, NOW)
+        # A resting order's NEW report releases an update the reorder fault may still hold back.
+        broker.submit_order(_intent("flush", order_type=OrderType.LIMIT, limit_price=Decimal("40000")), NOW)
+
+    wanted = {i.client_order_id for i in intents}
+    events = _collect(fake, act, lambda ev: len({e.event_id for e in ev if e.client_order_id in wanted}) >= 8)
+    mine = [e for e in events if e.client_order_id in wanted]
+    unique = {e.event_id: e for e in mine}
+    assert len(unique) == 8 and len(mine) > 8  # some updates came twice
+    assert sum(1 for e in unique.values() if e.fill is not None) == 4
+    assert fake.fault_counts["stream_duplicate"] + fake.fault_counts["stream_reorder"] > 0

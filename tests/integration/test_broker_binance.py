@@ -10,6 +10,8 @@ import pytest
 
 from tests.fakes.binance_spot import FakeBinanceSpotServer
 from tradebot.adapters.binance_broker import BinanceBroker
+from tradebot.adapters.binance_orders import protection_client_order_id
+from tradebot.adapters.ports import Broker
 from tradebot.domain import (
     ClientOrderId,
     OrderIntent,
@@ -110,7 +112,8 @@ def test_a_protected_entry_gets_an_oco_once_filled_and_the_stop_cancels_the_take
     legs = broker.open_orders()
     assert {leg.order_type for leg in legs} == {OrderType.LIMIT, OrderType.STOP_LIMIT}
     parent = legs[0].parent_client_order_id
-    assert parent is not None and all(leg.parent_client_order_id == parent for leg in legs)
+    assert parent == protection_client_order_id(intent.client_order_id)
+    assert all(leg.parent_client_order_id == parent for leg in legs)
     # The entry's commission was charged in BTC: the OCO sells what is actually held.
     assert legs[0].qty == Decimal("0.00999")
     fake.set_price("BTCUSDT", "44950")
@@ -154,7 +157,8 @@ def test_an_order_is_found_by_client_id_even_by_a_fresh_broker_and_an_unknown_id
     intent = _intent("find", order_type=OrderType.LIMIT, limit_price=Decimal("40000"))
     placed = broker.submit_order(intent, NOW)
     restarted = _broker(fake, symbols=["BTC/USD", "ETH/USD"])
-    assert restarted.get_order(intent.client_order_id).broker_order_id == placed.broker_order_id
+    found = restarted.get_order(intent.client_order_id)
+    assert found is not None and found.broker_order_id == placed.broker_order_id
     assert restarted.get_order(ClientOrderId("tb-never-sent")) is None
 
 
@@ -164,7 +168,8 @@ def test_a_reused_client_id_of_an_open_order_raises_duplicate_and_lookup_finds_t
     original = broker.submit_order(intent, NOW)
     with pytest.raises(DuplicateClientOrderId, match=intent.client_order_id):
         broker.submit_order(intent, NOW)
-    assert broker.get_order(intent.client_order_id).broker_order_id == original.broker_order_id
+    found = broker.get_order(intent.client_order_id)
+    assert found is not None and found.broker_order_id == original.broker_order_id
     assert len(fake.orders_by_client_id()[intent.client_order_id]) == 1
 
 
@@ -240,6 +245,9 @@ def test_fills_since_returns_trades_with_client_ids_and_commission_in_quote(fake
     assert buy.fill_id == "BTCUSDT:1" and buy.commission == Decimal("0.01") * Decimal("0.001") * Decimal("50000")
     assert sell.commission == Decimal("0.5") * Decimal("3000") * Decimal("0.001")
     assert [f.client_order_id for f in broker.fills_since(cutoff)] == [second.client_order_id]
+    # An old since pages every trade by id instead of scanning 24-hour windows; a future one finds none.
+    assert [f.fill_id for f in broker.fills_since(cutoff - timedelta(days=30))] == [f.fill_id for f in fills]
+    assert broker.fills_since(datetime.now(UTC) + timedelta(seconds=1)) == []
 
 
 def test_positions_and_cash_follow_the_account_balances(fake, broker):
@@ -265,7 +273,8 @@ def test_order_posts_are_rate_limited_client_side(fake):
 
 
 def test_the_testnet_switch_points_orders_at_the_testnet(fake):
-    assert BinanceBroker(KEY, SECRET, testnet=True).api_url == "https://testnet.binance.vision/api"
+    testnet: Broker = BinanceBroker(KEY, SECRET, testnet=True)  # mypy checks the port here
+    assert isinstance(testnet, BinanceBroker) and testnet.api_url == "https://testnet.binance.vision/api"
     assert BinanceBroker(KEY, SECRET).api_url == "https://api.binance.com/api"
     assert _broker(fake, testnet=True).api_url == f"{fake.base_url}/api"
 
@@ -283,7 +292,7 @@ def test_a_wrong_secret_is_a_credentials_error_and_no_secret_reaches_messages_or
         messages.append(str(unavailable.value))
     text = "\n".join(messages + [r.getMessage() for r in caplog.records])
     assert SECRET not in text and "another-canary-secret-99" not in text
-    assert all("signature=" not in m for m in messages)
+    assert all("signature=" not in m and KEY not in m for m in messages)
 
 
 def test_seeded_chaos_never_places_an_order_twice_when_each_retry_looks_up_first(fake, broker):
@@ -304,3 +313,27 @@ def test_seeded_chaos_never_places_an_order_twice_when_each_retry_looks_up_first
     placed = fake.orders_by_client_id()
     assert sum(fake.fault_counts.values()) > 0
     assert all(len(placed[cid]) == 1 for cid in ids)
+
+
+def test_the_fake_stops_itself_after_its_max_lifetime():
+    with FakeBinanceSpotServer(KEY, SECRET, max_lifetime=0.3) as fake:
+        broker = _broker(fake)
+        assert broker.cash() == Decimal("100000")
+        deadline = datetime.now(UTC) + timedelta(seconds=5)
+        while True:
+            try:
+                broker.cash()
+            except BrokerUnavailable:
+                break
+            assert datetime.now(UTC) < deadline, "the fake outlived its max lifetime"
+
+
+def test_symbols_map_through_the_quote_map_or_explicit_entries_and_a_stock_is_refused(fake):
+    broker = _broker(fake, symbol_map={"XBT/USD": "BTCUSDT"})
+    assert broker.symbols.pair("eth/usd") == "ETHUSDT" and broker.symbols.pair("ETH/BTC") == "ETHBTC"
+    order = broker.submit_order(_intent("xbt", symbol=Symbol("XBT/USD")), NOW)
+    assert order.status is OrderStatus.FILLED and order.symbol == "XBT/USD"
+    stock = broker.submit_order(_intent("aapl", "1", symbol=Symbol("AAPL")), NOW)
+    assert stock.status is OrderStatus.REJECTED and "crypto pairs like BTC/USD" in stock.reject_reason
+    unlisted = broker.submit_order(_intent("doge", "100", symbol=Symbol("DOGE/USD")), NOW)
+    assert unlisted.status is OrderStatus.REJECTED and "does not list DOGEUSDT" in unlisted.reject_reason

@@ -199,3 +199,9 @@ def test_an_intent_round_trips_through_its_stored_payload_exactly():
                      time_in_force=TimeInForce.GTC, protection=Protection(Decimal("9"), Decimal("12")),
                      extended_hours=True)
     assert orders.intent_from_payload(orders.intent_payload(it)) == it
+
+
+def test_the_built_in_paper_broker_is_not_gated_by_default_since_it_fills_at_the_next_open(sessions, paper):
+    assert submit_intent(sessions, RUN, paper, intent(), NIGHT, config=FAST).status is OrderStatus.SUBMITTED
+    gated = submit_intent(sessions, RUN, paper, intent(leg="b"), NIGHT, config=FAST, enforce_hours=True)
+    assert gated.status is OrderStatus.REJECTED and gated.reject_reason.startswith("market closed")

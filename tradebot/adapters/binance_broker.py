@@ -28,11 +28,12 @@ from tradebot.adapters.binance_orders import (
     fmt,
     oco_order,
     order_params,
+    protection_client_order_id,
     stop_limit_price,
     to_order,
     trade_fill,
 )
-from tradebot.adapters.binance_rest import BinanceRest, average_cost
+from tradebot.adapters.binance_rest import INVALID_SYMBOL, NOT_FOUND, BinanceRest, average_cost
 from tradebot.binance_config import BinanceConfig
 from tradebot.domain import (
     ZERO,
@@ -115,13 +116,13 @@ class BinanceBroker:
             check_client_id(cid)
         except LocalReject as exc:
             return _rejected(intent, now, str(exc))
-        self._remember(cid, pair)
-        if self._lookup_first and (existing := self.get_order(cid)) is not None:
-            return self._after_fill(existing, intent.protection, now)
         try:
             params = order_params(intent, pair, self.rest.pair_rules(pair, cid), self._band)
         except LocalReject as exc:
             return _rejected(intent, now, str(exc))
+        self._remember(cid, pair)
+        if self._lookup_first and (existing := self._find(cid, lists=False)) is not None:
+            return self._after_fill(existing, intent.protection, now)
         try:
             raw = self.rest.call("POST /api/v3/order", cid, self.rest.client.create_order, write=True, **params)
         except BinanceAPIException as exc:
@@ -133,16 +134,21 @@ class BinanceBroker:
 
     def get_order(self, client_order_id: ClientOrderId) -> Order | None:
         """Look an order (or an OCO placed by protect) up by our client order id; None when Binance has none."""
+        return self._find(client_order_id, lists=True)
+
+    def _find(self, client_order_id: ClientOrderId, *, lists: bool) -> Order | None:
+        """Find an order by client id in its pair (or every known pair), then among order lists if asked."""
         pairs = [self._pair_of[client_order_id]] if client_order_id in self._pair_of else list(self._pairs)
         for pair in pairs:
             raw = self.rest.read_or_none("GET /api/v3/order", client_order_id, self.rest.client.get_order,
-                                         symbol=pair, origClientOrderId=client_order_id)
+                                         codes=(NOT_FOUND, INVALID_SYMBOL), symbol=pair,
+                                         origClientOrderId=client_order_id)
             if raw is not None:
                 self._remember(client_order_id, pair)
                 order = to_order(raw, self.symbols.symbol(pair), parent=self._parent_of(raw))
                 pending = self._pending.get(client_order_id)
                 return self._after_fill(order, pending[1], None) if pending else order
-        return self._order_list(client_order_id)
+        return self._order_list(client_order_id) if lists else None
 
     def cancel_order(self, client_order_id: ClientOrderId, now: datetime) -> Order:
         """Cancel a working order (a leg cancels its whole OCO); a terminal order is returned unchanged."""
@@ -190,11 +196,8 @@ class BinanceBroker:
             check_client_id(client_order_id)
         except LocalReject as exc:
             return _rejected_protection(symbol, qty, protection, client_order_id, now, str(exc))
-        self._remember(client_order_id, pair)
-        if (existing := self.get_order(client_order_id)) is not None:
-            return existing
-        rules = self.rest.pair_rules(pair, client_order_id)
         try:
+            rules = self.rest.pair_rules(pair, client_order_id)
             q = rules.qty(qty)
             stop = rules.price(protection.stop_price, up=False)
             limit = protection.stop_limit_price or stop_limit_price(stop, buy=False, band=self._band)
@@ -202,6 +205,9 @@ class BinanceBroker:
             take = rules.price(protection.take_profit, up=True) if protection.take_profit is not None else None
         except LocalReject as exc:
             return _rejected_protection(symbol, qty, protection, client_order_id, now, str(exc))
+        self._remember(client_order_id, pair)
+        if (existing := self.get_order(client_order_id)) is not None:
+            return existing
         rest = self.rest
         try:
             if take is None:
@@ -260,7 +266,7 @@ class BinanceBroker:
     # -- helpers -------------------------------------------------------------------------------------
     def _after_fill(self, order: Order, protection: Protection | None, now: datetime | None,
                     fills: list | None = None) -> Order:
-        """Place the entry's protective OCO once it is filled; until then remember it."""
+        """Place the entry's OCO (id protection_client_order_id(entry)) once filled; until then remember it."""
         if protection is None or order.side is not Side.BUY or order.status in (
                 OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED):
             self._pending.pop(order.client_order_id, None)
@@ -274,7 +280,7 @@ class BinanceBroker:
                                    symbol=pair, orderId=order.broker_order_id)
         qty = order.filled_qty - _base_commission(fills, self.rest.rules(pair))
         try:
-            oco = self.protect(order.symbol, qty, protection, ClientOrderId(derived_id(order.client_order_id, "-oco")),
+            oco = self.protect(order.symbol, qty, protection, protection_client_order_id(order.client_order_id),
                                now or datetime.now(UTC))
             self._pending.pop(order.client_order_id, None)
             if oco.status is OrderStatus.REJECTED:

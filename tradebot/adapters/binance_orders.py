@@ -72,6 +72,11 @@ def derived_id(client_order_id: str, suffix: str) -> str:
     return f"tb-{digest}{suffix}"
 
 
+def protection_client_order_id(entry: str) -> ClientOrderId:
+    """Return the list client id of the OCO that protects the entry placed under `entry`."""
+    return ClientOrderId(derived_id(entry, "-oco"))
+
+
 def check_client_id(client_order_id: str) -> None:
     """Raise LocalReject when Binance would refuse the id's length or characters."""
     if not 1 <= len(client_order_id) <= CLIENT_ID_MAX or not set(client_order_id) <= _ID_CHARS:

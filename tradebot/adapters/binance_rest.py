@@ -27,12 +27,14 @@ from tradebot.errors import BrokerError, BrokerUnavailable
 log = logging.getLogger(__name__)
 
 NOT_FOUND = -2013  # "Order does not exist." / "Order list does not exist."
+INVALID_SYMBOL = -1121
 AUTH_CODES = frozenset({-1002, -1022, -2014, -2015})
 UNKNOWN_OUTCOME_CODES = frozenset({-1000, -1001, -1006, -1007})  # Binance: "execution status unknown"
 _WEIGHTS = {"order": 4.0, "openOrders": 80.0, "openOrderList": 6.0, "myTrades": 20.0, "account": 20.0,
             "exchangeInfo": 20.0, "orderList": 4.0}
 TRADES_PAGE = 1000
 DAY_MS = 24 * 3600 * 1000  # myTrades refuses a startTime-endTime window longer than this
+MAX_SCAN_DAYS = 7  # beyond this, paging all trades by id costs less request weight than day windows
 
 
 class BinanceRest:
@@ -78,8 +80,8 @@ class BinanceRest:
         """Return pair's filters from exchangeInfo (cached), None when Binance does not list it."""
         if pair not in self._rules_by_pair:
             # One pair's filters, not the whole venue list get_symbol_info would download.
-            info = self.read_or_none("GET /api/v3/exchangeInfo", cid, self.client._get, codes=(-1121,),
-                                      path="exchangeInfo", data={"symbol": pair})
+            info = self.read_or_none("GET /api/v3/exchangeInfo", cid, self.client._get, codes=(INVALID_SYMBOL,),
+                                     path="exchangeInfo", data={"symbol": pair})
             if info is None or not info.get("symbols"):
                 return None
             self._rules_by_pair[pair] = PairRules.parse(info["symbols"][0])
@@ -91,27 +93,32 @@ class BinanceRest:
         return {b["asset"]: dec(b["free"]) + dec(b["locked"]) for b in account.get("balances", [])}
 
     def trades(self, pair: str, since: datetime | None) -> list[dict]:
-        """Return myTrades for pair after since, paging by id (Binance caps a time window at 24 hours)."""
-        first: list[dict] = []
+        """Return myTrades for pair after since, oldest first, paging by trade id.
+
+        Binance caps a startTime-endTime window at 24 hours: a recent since is found by scanning day
+        windows; an old one (more than MAX_SCAN_DAYS back) pages from the first trade and filters instead.
+        """
+        from_id = 0
         if since is not None:
             start, end = dt_to_ms(since) + 1, dt_to_ms(datetime.now(UTC)) + 60_000
-            while start <= end and not first:
-                first = self.call("GET /api/v3/myTrades", "", self.client.get_my_trades, symbol=pair,
-                                   startTime=start, endTime=min(end, start + DAY_MS - 1), limit=TRADES_PAGE)
-                start += DAY_MS
-            if not first:
-                return []
-            from_id = int(first[0]["id"])
-        else:
-            from_id = 0
+            if end - start <= MAX_SCAN_DAYS * DAY_MS:
+                first: list[dict] = []
+                while start <= end and not first:
+                    first = self.call("GET /api/v3/myTrades", "", self.client.get_my_trades, symbol=pair,
+                                      startTime=start, endTime=min(end, start + DAY_MS - 1), limit=TRADES_PAGE)
+                    start += DAY_MS
+                if not first:
+                    return []
+                from_id = int(first[0]["id"])
         out: list[dict] = []
         while True:
             page = self.call("GET /api/v3/myTrades", "", self.client.get_my_trades, symbol=pair, fromId=from_id,
-                              limit=TRADES_PAGE)
+                             limit=TRADES_PAGE)
             out += page
             if len(page) < TRADES_PAGE:
-                return out
+                break
             from_id = int(page[-1]["id"]) + 1
+        return out if since is None else [t for t in out if int(t["time"]) > dt_to_ms(since)]
 
     def client_id(self, pair: str, order_id: int) -> ClientOrderId:
         """Return the client order id of pair's order_id (myTrades does not carry it), cached."""
@@ -129,8 +136,8 @@ class BinanceRest:
         price = dec(trade["price"])
         asset_price = None
         if asset not in (rules.base, rules.quote):
-            tick = self.read_or_none("GET /api/v3/ticker/price", "", self.client.get_symbol_ticker, codes=(-1121,),
-                                      symbol=self.symbols.pair_of_asset(asset))
+            tick = self.read_or_none("GET /api/v3/ticker/price", "", self.client.get_symbol_ticker,
+                                     codes=(INVALID_SYMBOL,), symbol=self.symbols.pair_of_asset(asset))
             asset_price = dec(tick["price"]) if tick else None
             if asset_price is None:
                 log.warning("binance: commission in %s has no %s price; counted as zero", asset,
@@ -170,6 +177,8 @@ class BinanceRest:
                 problem = f"timed out after {self.timeout:g} s; outcome unknown"
             except requests.ConnectionError:
                 problem = "connection dropped; outcome unknown"
+            except requests.RequestException:  # e.g. a reply cut off mid-body
+                problem = "reply was cut off; outcome unknown"
             except BinanceRequestException:
                 problem = "returned an unreadable reply; outcome unknown"
             except BinanceAPIException as exc:

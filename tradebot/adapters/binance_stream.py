@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from decimal import Decimal
 
 from binance.async_client import AsyncClient
@@ -100,7 +100,7 @@ class BinanceOrderStream:
         return _PointedAsyncClient(self._key, self._secret, testnet=self._testnet, rest_url=self._rest_url,
                                    ws_api_url=self._ws_api_url)
 
-    async def order_events(self) -> AsyncIterator[OrderEvent]:
+    async def order_events(self) -> AsyncGenerator[OrderEvent, None]:
         """Yield order updates as they arrive; reconnects on drops; consumers de-duplicate by event_id."""
         delay = self._delay
         while True:

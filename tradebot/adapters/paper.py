@@ -20,8 +20,10 @@ from tradebot.domain import (
     OrderStatus,
     OrderType,
     Position,
+    Protection,
     Side,
     Symbol,
+    TimeInForce,
 )
 from tradebot.errors import BrokerError
 from tradebot.store.db import transaction
@@ -107,6 +109,9 @@ class PaperBroker:
                 reject_reason=reason,
                 submitted_at=now,
                 updated_at=now,
+                stop_price=_initial_stop(intent),
+                trail_percent=intent.trail_percent,
+                time_in_force=intent.time_in_force.value,
             )
             s.add(row)
             s.flush()
@@ -127,6 +132,31 @@ class PaperBroker:
             if not OrderStatus(row.status).terminal:
                 row.status, row.updated_at = OrderStatus.CANCELED.value, now
             return _order(row)
+
+    def protect(self, symbol: Symbol, qty: Decimal, protection: Protection, client_order_id: ClientOrderId,
+                now: datetime) -> Order:
+        """Place a GTC protective stop (and a take-profit limit, one-cancels-other) for a holding."""
+        with transaction(self._sessions) as s:
+            existing = s.get(PaperOrderRow, client_order_id)
+            if existing is not None:
+                return _order(existing)
+            side = Side.SELL if qty > ZERO else Side.BUY
+            held = self._free(s, symbol) if side is Side.SELL else abs(qty)
+            reason = "" if abs(qty) <= held else f"protect {abs(qty)} {symbol}: only {held} free to sell"
+            stop_type = OrderType.STOP if protection.stop_limit_price is None else OrderType.STOP_LIMIT
+            legs = [(client_order_id, stop_type, protection.stop_limit_price, protection.stop_price, None)]
+            if protection.take_profit is not None:
+                legs.append((ClientOrderId(f"{client_order_id}-tp"[:64]), OrderType.LIMIT, protection.take_profit,
+                             None, client_order_id))
+            for cid, otype, limit, stop, parent in legs:
+                s.add(PaperOrderRow(
+                    client_order_id=cid, account=self.account, broker_order_id=_broker_id(self.account, cid),
+                    symbol=symbol, side=side.value, qty=abs(qty), order_type=otype.value, limit_price=limit,
+                    status=(OrderStatus.REJECTED if reason else OrderStatus.SUBMITTED).value, filled_qty=ZERO,
+                    avg_fill_price=None, reject_reason=reason, submitted_at=now, updated_at=now, stop_price=stop,
+                    time_in_force=TimeInForce.GTC.value, parent_client_order_id=parent))
+            s.flush()
+            return _order(s.get(PaperOrderRow, client_order_id))
 
     def open_orders(self) -> Sequence[Order]:
         """Return the account's working orders, oldest first."""
@@ -169,6 +199,8 @@ class PaperBroker:
                 .order_by(PaperOrderRow.submitted_at, PaperOrderRow.client_order_id)
             ).all()
             for order in working:
+                if order.status != OrderStatus.SUBMITTED.value:
+                    continue  # the other leg of its one-cancels-other pair filled earlier in this loop
                 quote = quotes.get(order.symbol)
                 if quote is None or quote.ts < order.submitted_at:
                     continue  # no price since the order was sent: it keeps resting
@@ -181,7 +213,10 @@ class PaperBroker:
         side = Side(order.side)
         price = self._fill_price(order, side, q)
         if price is None:
-            # A day limit order that the next session never reached expires unfilled.
+            if order.time_in_force == TimeInForce.GTC.value:
+                _trail(order, side, q)  # a GTC order keeps working; a trailing stop follows the best price
+                return None
+            # A day order that the next session never reached expires unfilled.
             order.status, order.updated_at = OrderStatus.EXPIRED.value, q.ts
             return None
         commission = (order.qty * price * self._commission).quantize(CASH_Q, ROUND_HALF_UP)
@@ -206,13 +241,26 @@ class PaperBroker:
             OrderStatus.FILLED.value, order.qty, price, fill.ts,
         )
         s.add(PaperFillRow(account=self.account, **_fill_fields(fill)))
+        self._cancel_siblings(s, order, fill.ts)
         return fill
+
+    def _cancel_siblings(self, s: Session, order: PaperOrderRow, ts: datetime) -> None:
+        parent = order.parent_client_order_id or order.client_order_id
+        siblings = s.scalars(select(PaperOrderRow).where(
+            PaperOrderRow.account == self.account, PaperOrderRow.status == OrderStatus.SUBMITTED.value,
+            (PaperOrderRow.parent_client_order_id == parent) | (PaperOrderRow.client_order_id == parent)))
+        for sib in siblings:
+            if sib.client_order_id != order.client_order_id:
+                sib.status, sib.updated_at = OrderStatus.CANCELED.value, ts
 
     def _fill_price(self, order: PaperOrderRow, side: Side, q: Quote) -> Decimal | None:
         slip = self._slippage if side is Side.BUY else -self._slippage
         market = (q.open * (1 + slip)).quantize(PRICE_Q, ROUND_HALF_UP)
-        if OrderType(order.order_type) is OrderType.MARKET:
+        otype = OrderType(order.order_type)
+        if otype is OrderType.MARKET:
             return market
+        if otype in (OrderType.STOP, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP):
+            return _stop_fill(order, side, q, slip)
         limit = order.limit_price
         assert limit is not None
         if side is Side.BUY:
@@ -234,6 +282,15 @@ class PaperBroker:
         if new_qty == ZERO:
             pos.avg_price = ZERO
 
+    def _free(self, s: Session, symbol: str) -> Decimal:
+        """Return the held quantity not yet promised to working sells (a one-cancels-other pair counts once)."""
+        pos = s.get(PaperPositionRow, (self.account, symbol))
+        pending = sum((o.qty for o in s.scalars(select(PaperOrderRow).where(
+            PaperOrderRow.account == self.account, PaperOrderRow.symbol == symbol,
+            PaperOrderRow.side == Side.SELL.value, PaperOrderRow.status == OrderStatus.SUBMITTED.value,
+            PaperOrderRow.parent_client_order_id.is_(None)))), ZERO)
+        return (pos.qty if pos else ZERO) - pending
+
     def _account(self, s: Session) -> PaperAccountRow:
         acct = s.get(PaperAccountRow, self.account)
         if acct is None:
@@ -242,26 +299,54 @@ class PaperBroker:
 
     def _rejection(self, s: Session, acct: PaperAccountRow, intent: OrderIntent) -> str:
         if intent.side is Side.SELL and not self._allow_short:
-            pos = s.get(PaperPositionRow, (self.account, intent.symbol))
-            held = pos.qty if pos else ZERO
-            pending = sum(
-                (o.qty for o in s.scalars(
-                    select(PaperOrderRow).where(
-                        PaperOrderRow.account == self.account,
-                        PaperOrderRow.symbol == intent.symbol,
-                        PaperOrderRow.side == Side.SELL.value,
-                        PaperOrderRow.status == OrderStatus.SUBMITTED.value,
-                    )
-                )),
-                ZERO,
-            )
-            if intent.qty > held - pending:
-                return f"short selling disabled: sell {intent.qty} {intent.symbol} but only {held - pending} free"
+            free = self._free(s, intent.symbol)
+            if intent.qty > free:
+                return f"short selling disabled: sell {intent.qty} {intent.symbol} but only {free} free"
         if intent.side is Side.BUY and intent.reference_price is not None:
             need = intent.qty * intent.reference_price
             if need > acct.cash:
                 return f"insufficient buying power: need {need:.2f}, have {acct.cash:.2f}"
         return ""
+
+
+def _initial_stop(intent: OrderIntent) -> Decimal | None:
+    if intent.order_type is not OrderType.TRAILING_STOP or intent.reference_price is None:
+        return intent.stop_price
+    assert intent.trail_percent is not None
+    step = intent.reference_price * intent.trail_percent / 100
+    return (intent.reference_price - step if intent.side is Side.SELL else intent.reference_price + step).quantize(
+        PRICE_Q, ROUND_HALF_UP)
+
+
+def _stop_fill(order: PaperOrderRow, side: Side, q: Quote, slip: Decimal) -> Decimal | None:
+    """Return the fill price of a stop the quote triggers: the stop, or the open when the price gapped through it."""
+    if order.stop_price is None:  # a trailing stop sent without a reference price starts trailing at this quote
+        _trail(order, side, Quote.at(q.ts, q.open))
+        return None
+    stop = order.stop_price
+    if side is Side.SELL and q.low > stop or side is Side.BUY and q.high < stop:
+        return None
+    trigger = min(q.open, stop) if side is Side.SELL else max(q.open, stop)
+    if OrderType(order.order_type) is OrderType.STOP_LIMIT:
+        limit = order.limit_price
+        assert limit is not None
+        # Triggered, it rests as a limit: it fills only if the limit is still reachable at the trigger.
+        if side is Side.SELL and trigger < limit or side is Side.BUY and trigger > limit:
+            return None
+        return trigger
+    return (trigger * (1 + slip)).quantize(PRICE_Q, ROUND_HALF_UP)
+
+
+def _trail(order: PaperOrderRow, side: Side, q: Quote) -> None:
+    """Move a trailing stop toward the best price seen; it never moves back."""
+    if OrderType(order.order_type) is not OrderType.TRAILING_STOP or order.trail_percent is None:
+        return
+    best = q.high if side is Side.SELL else q.low
+    step = best * order.trail_percent / 100
+    stop = (best - step if side is Side.SELL else best + step).quantize(PRICE_Q, ROUND_HALF_UP)
+    if order.stop_price is None or (side is Side.SELL and stop > order.stop_price) or (
+            side is Side.BUY and stop < order.stop_price):
+        order.stop_price, order.updated_at = stop, q.ts
 
 
 def _broker_id(account: str, client_order_id: str) -> str:
@@ -282,6 +367,9 @@ def _order(r: PaperOrderRow) -> Order:
         filled_qty=r.filled_qty,
         avg_fill_price=r.avg_fill_price,
         reject_reason=r.reject_reason,
+        stop_price=r.stop_price,
+        parent_client_order_id=ClientOrderId(r.parent_client_order_id) if r.parent_client_order_id else None,
+        updated_at=r.updated_at,
     )
 
 

@@ -231,6 +231,7 @@ class ReconciliationDrift(_Event):
     symbol: str
     ledger_qty: Decimal
     broker_qty: Decimal
+    detail: str = ""  # what differs when it is not the position itself (an order, a fill), and what was done
 
     @property
     def key(self) -> str:
@@ -239,7 +240,7 @@ class ReconciliationDrift(_Event):
 
     def _title_text_fields(self) -> tuple[str, str, list[tuple[str, Any]]]:
         return (f"Reconciliation drift on {self.symbol}",
-                f"Ledger holds {self.ledger_qty}, broker reports {self.broker_qty}.",
+                self.detail or f"Ledger holds {self.ledger_qty}, broker reports {self.broker_qty}.",
                 [("Symbol", self.symbol), ("Ledger qty", self.ledger_qty), ("Broker qty", self.broker_qty)])
 
 

@@ -74,7 +74,8 @@ class BarArrays:
         """Return the arrays of the given columns only (rows where none of them has a bar are dropped)."""
         cols = list(columns)
         keep = ~np.all(np.isnan(self.close[:, cols]), axis=1)
-        pick = (lambda a: np.ascontiguousarray(a[keep][:, cols]))
+        def pick(a):
+            return (np.ascontiguousarray(a[keep][:, cols]))
         return BarArrays(tuple(self.keys[i] for i in cols), tuple(self.symbols[i] for i in cols),
                          tuple(self.timeframes[i] for i in cols), self.index[keep], pick(self.open),
                          pick(self.high), pick(self.low), pick(self.close), pick(self.volume))

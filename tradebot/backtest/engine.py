@@ -21,7 +21,8 @@ import numpy as np
 
 from risk import RiskPolicy
 from strategies import create
-from strategies.vectorized import SignalArrays, signal_arrays
+from strategies.technical import SmaCross
+from strategies.vectorized import SignalArrays, signal_arrays, sma_long
 from tradebot.backtest.data import BarArrays
 
 Fill = Literal["close", "next_open"]
@@ -126,8 +127,12 @@ def run(data: BarArrays, spec: BacktestSpec) -> BacktestResult:
         return run_pipeline(data, spec, t0)
     if len(spec.strategies) != 1:
         raise ValueError("all-in sizing runs one strategy; use sizing 'risk' to combine several")
-    sig = build_signals(spec, data.close)[0]
-    return run_allin(data, spec, sig, t0)
+    name, params = spec.strategies[0]
+    strategy = create(name, **dict(params))
+    if isinstance(strategy, SmaCross):  # the reference rule's hot path: only the long mask is needed
+        return run_allin(data, spec, sma_long(data.close, strategy), strategy.name, t0)
+    sig = signal_arrays(strategy, data.close)
+    return run_allin(data, spec, long_state(sig), sig.name, t0)
 
 
 def long_state(sig: SignalArrays) -> np.ndarray:
@@ -143,12 +148,11 @@ def long_state(sig: SignalArrays) -> np.ndarray:
     return np.take_along_axis(go, np.maximum(last_event, 0), axis=0) & (last_event >= 0)
 
 
-def run_allin(data: BarArrays, spec: BacktestSpec, sig: SignalArrays, t0: float) -> BacktestResult:
-    """Simulate the all-in reference rule for every series at once."""
+def run_allin(data: BarArrays, spec: BacktestSpec, want: np.ndarray, name: str, t0: float) -> BacktestResult:
+    """Simulate the all-in rule (long where want, else flat) for every series at once."""
     close, opn = data.close, data.open
     T, N = close.shape
     sleeve = spec.cash / N
-    want = long_state(sig)
     gaps = np.isnan(close).any()
     if not gaps:
         eq, held, parts = _allin_block(close, opn, want, spec.fee, spec.fill, sleeve)
@@ -169,11 +173,11 @@ def run_allin(data: BarArrays, spec: BacktestSpec, sig: SignalArrays, t0: float)
             chunks.append(_trades(p, np.array([j]), rows))
         eq = _ffill(eq, sleeve)
         trades = Trades.concat(chunks)
-    value = np.where(held, eq, 0.0)
+    value = eq * held
     notional = float(np.sum(np.abs(trades.qty * trades.entry_price))
                      + np.sum(np.abs(trades.qty * trades.exit_price)[trades.exit_idx >= 0]))
     return BacktestResult(spec, data, eq.sum(axis=1), eq, value, notional, notional * spec.fee, trades,
-                          (sig.name,), time.perf_counter() - t0)
+                          (name,), time.perf_counter() - t0)
 
 
 def _ffill(a: np.ndarray, first: float) -> np.ndarray:
@@ -186,32 +190,30 @@ def _ffill(a: np.ndarray, first: float) -> np.ndarray:
 def _allin_block(close: np.ndarray, opn: np.ndarray, want: np.ndarray, fee: float, fill: str,
                  cash: float) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Return equity (T x n), the held mask and entry/exit rows for gap-free columns."""
-    held = np.zeros_like(want)
+    growth = np.ones(close.shape)
     if fill == "close":
         held = want  # filled at the signal bar's close
-        prev = np.zeros_like(held)
-        prev[1:] = held[:-1]
-        entry, exit_ = held & ~prev, ~held & prev
-        growth = np.ones(close.shape)
-        np.divide(close[1:], close[:-1], out=growth[1:], where=prev[1:])
-        entry_px, exit_px = close, close
     else:
+        held = np.zeros_like(want)
         held[1:] = want[:-1]  # decided at a close, filled at the next bar's open
-        prev = np.zeros_like(held)
-        prev[1:] = held[:-1]
-        entry, exit_ = held & ~prev, ~held & prev
-        growth = np.ones(close.shape)
-        both = held & prev
-        np.divide(close[1:], close[:-1], out=growth[1:], where=both[1:])
-        growth = np.where(entry, close / opn, growth)
-        prev_close = np.empty_like(close)
-        prev_close[0] = close[0]
-        prev_close[1:] = close[:-1]
-        growth = np.where(exit_, opn / prev_close, growth)
-        entry_px, exit_px = opn, opn
-    growth = np.where(entry, growth / (1.0 + fee), growth)
-    growth = np.where(exit_, growth * (1.0 - fee), growth)
-    eq = cash * np.cumprod(growth, axis=0)
+    prev, cur = held[:-1], held[1:]
+    entry = np.empty_like(held)
+    entry[0] = held[0]
+    np.greater(cur, prev, out=entry[1:])  # True > False: flat, then held
+    exit_ = np.zeros_like(held)
+    np.less(cur, prev, out=exit_[1:])
+    if fill == "close":
+        np.divide(close[1:], close[:-1], out=growth[1:], where=prev)
+        entry_px = exit_px = close
+    else:
+        np.divide(close[1:], close[:-1], out=growth[1:], where=cur & prev)
+        np.divide(close, opn, out=growth, where=entry)  # bought at the open, marked at the close
+        np.divide(opn[1:], close[:-1], out=growth[1:], where=exit_[1:])  # sold at the open
+        entry_px = exit_px = opn
+    np.multiply(growth, 1.0 / (1.0 + fee), out=growth, where=entry)
+    np.multiply(growth, 1.0 - fee, out=growth, where=exit_)
+    eq = np.cumprod(growth, axis=0, out=growth)
+    eq *= cash
     return eq, held, {"entry": entry, "exit": exit_, "entry_px": entry_px, "exit_px": exit_px, "eq": eq,
                       "close": close, "fee": np.array(fee), "cash": np.array(cash)}
 

@@ -94,6 +94,15 @@ class _Sim:
                              spec.weights, self.names)
             self.lead = self._lead(slice(None), [(s.active, s.strength) for s in sigs])
         self.vol = ewma_vol_arrays(data.close, policy, data.bars_per_day()) if policy.vol_target is not None else None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.inv_px = np.where(self.marks > 0, 1.0 / self.marks, 0.0)
+            if self.vol is not None:
+                fallback = policy.fallback_daily_vol if policy.fallback_daily_vol is not None else np.nan
+                # Volatility budget per symbol and bar; NaN: unknown volatility and no fallback, entries rejected.
+                self.vol_room = policy.vol_target / np.where(np.isfinite(self.vol) & (self.vol > 0), self.vol,
+                                                             fallback)
+        if self.stateless:
+            self._prepare_targets(self.W)
         self.atr = atr_arrays(data.high, data.low, data.close, policy.atr_period) if policy.stop_atr is not None \
             else np.full((T, N), np.nan)
         spans = data.complete_at - data.index[:, None]
@@ -115,6 +124,16 @@ class _Sim:
         self.cooldown_until = -1
         self.notes: list[str] = []
 
+    def _prepare_targets(self, W: np.ndarray) -> None:
+        """Precompute, per bar, what the loop needs of the target weights: where there is a view, sign, size."""
+        lim = self.policy.limits
+        Wc = W if lim.allow_short else np.maximum(W, 0.0)
+        self.view = ~np.isnan(Wc) & (self.marks > 0) & self.has
+        self.w_sign = np.sign(np.nan_to_num(Wc))
+        self.w_abs = np.abs(np.nan_to_num(Wc))
+        # Shares per unit of equity: floor(|w| x equity / price / step) x step is then one multiply per bar.
+        self.w_units = self.w_abs * self.inv_px / self.step
+
     def _lead(self, rows: slice | int, votes: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
         score = np.stack([np.where(a, np.abs(x) * s.confidence * self.spec.weights.get(s.name, 1.0), -1.0)
                           for (a, x), s in zip(votes, self.sigs, strict=True)])
@@ -122,10 +141,18 @@ class _Sim:
 
     # -- the time loop ---------------------------------------------------------------------------
     def loop(self) -> None:
-        b, data, pol = self.book, self.data, self.policy
+        pol = self.policy
         next_open = self.spec.fill == "next_open"
         hold_ns = pol.max_holding_days * DAY_NS if pol.max_holding_days is not None else None
         prev_eq = self.spec.cash
+        saved = np.seterr(invalid="ignore", divide="ignore")
+        try:
+            self._steps(next_open, hold_ns, prev_eq)
+        finally:
+            np.seterr(**saved)
+
+    def _steps(self, next_open: bool, hold_ns: int | None, prev_eq: float) -> None:
+        b, data = self.book, self.data
         for t in range(self.T):
             now = int(self.now[t])
             if next_open and self.pending.any():
@@ -139,13 +166,14 @@ class _Sim:
                 exiting = self._protective(t, now, held, hold_ns)
             orders = np.where(exiting, -b.qty, 0.0)
             owners = b.owner.copy()
-            w, lead = self._targets(t, held)
-            if w is not None:
-                self._judge(t, now, eq, px, w, lead, exiting, orders, owners)
+            lead = self._targets(t)
+            self._judge(t, now, eq, px, lead, exiting, orders, owners)
             if orders.any():
                 if next_open:
-                    self.pending = orders
-                    self.pending_owner = owners
+                    # One order in flight per symbol: one still waiting for a bar blocks new ones for it.
+                    inflight = self.pending != 0
+                    self.pending = np.where(inflight, self.pending, orders)
+                    self.pending_owner = np.where(inflight, self.pending_owner, owners)
                 else:
                     self._fill(t, np.flatnonzero(orders), orders, owners, data.close[t])
             eq = b.cash + float(b.qty @ px)
@@ -170,132 +198,150 @@ class _Sim:
         fresh = known & self.has[t]
         lo, hi = d.low[t], d.high[t]
         long_, short = b.qty > 0, b.qty < 0
-        with np.errstate(invalid="ignore"):
-            hit = fresh & ((long_ & (lo <= b.stop)) | (short & (hi >= b.stop)) | (long_ & (hi >= b.tp))
-                           | (short & (lo <= b.tp)))
-            if hold_ns is not None:
-                hit |= known & (now - b.opened >= hold_ns)
-            if self.halted and self.policy.flatten_on_daily_loss:
-                hit |= held
-            up = fresh & long_
-            if up.any():
-                b.anchor = np.where(up, np.fmax(b.anchor, hi), b.anchor)
-                b.stop = np.where(up & ~np.isnan(b.trail), np.fmax(b.stop, b.anchor - b.trail), b.stop)
+        hit = (long_ & ((lo <= b.stop) | (hi >= b.tp))) | (short & ((hi >= b.stop) | (lo <= b.tp)))
+        hit &= fresh
+        if hold_ns is not None:
+            hit |= known & (now - b.opened >= hold_ns)
+        if self.halted and self.policy.flatten_on_daily_loss:
+            hit |= held
+        # Trailing stops ratchet on the bar just seen, in the position's favour only.
+        up = fresh & long_
+        np.fmax(b.anchor, hi, out=b.anchor, where=up)
+        np.fmax(b.stop, b.anchor - b.trail, out=b.stop, where=up & (b.trail > 0))
+        if short.any():
             down = fresh & short
-            if down.any():
-                b.anchor = np.where(down, np.fmin(b.anchor, lo), b.anchor)
-                b.stop = np.where(down & ~np.isnan(b.trail), np.fmin(b.stop, b.anchor + b.trail), b.stop)
+            np.fmin(b.anchor, lo, out=b.anchor, where=down)
+            np.fmin(b.stop, b.anchor + b.trail, out=b.stop, where=down & (b.trail > 0))
         return hit
 
-    def _targets(self, t: int, held: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+    def _targets(self, t: int) -> np.ndarray:
+        """Return the lead strategy per symbol at t (state-dependent strategies also refresh the targets)."""
         if self.stateless:
-            return self.W[t], self.lead[t]
+            return self.lead[t]
         side = np.sign(self.book.qty)
         votes = [held_votes(s, side, t) for s in self.sigs]
         w = combine([(a, x, s.confidence) for (a, x), s in zip(votes, self.sigs, strict=True)],
                     self.spec.weight_per_unit, self.spec.weights, self.names)
-        return w, self._lead(t, votes)
+        self._prepare_row(t, w)
+        return self._lead(t, votes)
 
-    def _judge(self, t: int, now: int, eq: float, px: np.ndarray, w: np.ndarray, lead: np.ndarray,
-               exiting: np.ndarray, orders: np.ndarray, owners: np.ndarray) -> None:
-        b, pol, lim = self.book, self.policy, self.policy.limits
-        with np.errstate(invalid="ignore", divide="ignore"):
-            view = ~np.isnan(w) & ~exiting & (px > 0) & self.has[t]
-            if not view.any():
-                return
-            w = np.where(view, w if lim.allow_short else np.maximum(w, 0.0), 0.0)
-            want = np.floor(np.abs(w) * max(eq, 0.0) / np.where(px > 0, px, 1.0) / self.step + 1e-9) * self.step
-            desired = np.where(view, np.sign(w) * want, b.qty)
-        held = np.where(exiting, 0.0, b.qty)
-        flip = view & (held != 0) & (desired != 0) & (np.sign(held) != np.sign(desired))
-        orders += np.where(flip, -held, 0.0)
-        base = np.where(flip, 0.0, held)
-        delta = desired - base
-        ok = view & (delta != 0) & (np.abs(delta) * px >= self.order_floor)
-        entry = ok & (np.abs(base + delta) > np.abs(base))
-        exit_ = ok & ~entry
-        orders += np.where(exit_, delta, 0.0)
-        owners[:] = np.where(ok | flip, lead, owners)
+    def _prepare_row(self, t: int, w: np.ndarray) -> None:
+        if not hasattr(self, "view"):
+            self.view = np.zeros((self.T, self.N), dtype=bool)
+            self.w_sign, self.w_abs, self.w_units = (np.zeros((self.T, self.N)) for _ in range(3))
+        wc = w if self.policy.limits.allow_short else np.maximum(w, 0.0)
+        self.view[t] = ~np.isnan(wc) & (self.marks[t] > 0) & self.has[t]
+        self.w_sign[t] = np.sign(np.nan_to_num(wc))
+        self.w_abs[t] = np.abs(np.nan_to_num(wc))
+        self.w_units[t] = self.w_abs[t] * self.inv_px[t] / self.step
+
+    def _judge(self, t: int, now: int, eq: float, px: np.ndarray, lead: np.ndarray, exiting: np.ndarray,
+               orders: np.ndarray, owners: np.ndarray) -> None:
+        """Turn this bar's targets into exits (always allowed) and entries (judged by _entries)."""
+        b = self.book
+        view = self.view[t]
+        if exiting.any():
+            view = view & ~exiting
+            held = np.where(exiting, 0.0, b.qty)
+        else:
+            held = b.qty
+        desired = np.floor(self.w_units[t] * max(eq, 0.0) + 1e-9) * self.step
+        desired *= self.w_sign[t]
+        delta = np.where(view, desired - held, 0.0)
+        if self.policy.limits.allow_short:
+            flip = (held * desired) < 0  # a flip is two trades: the exit passes, the entry faces every rule
+            if flip.any():
+                orders -= np.where(flip, held, 0.0)
+                held = np.where(flip, 0.0, held)
+                delta = np.where(view, desired - held, 0.0)
+        else:
+            flip = None
+        ok = np.abs(delta) * px >= self.order_floor
+        grows = np.abs(held + delta) > np.abs(held)
+        entry = ok & grows
+        exit_ = ok & ~grows
+        if exit_.any():
+            orders += np.where(exit_, delta, 0.0)
+        if len(self.sigs) > 1:
+            changed = ok if flip is None else ok | flip
+            owners[:] = np.where(changed, lead, owners)
         if not entry.any():
             return
         # Exposure and cash after this bar's exits, at reference prices, as the risk Book tracks them.
-        after = held + np.where(flip, -held, 0.0) + np.where(exit_, delta, 0.0)
+        after = b.qty + orders
         exposure = after * px
-        cash = b.cash - float(((after - b.qty) * px).sum())
-        self._entries(t, now, eq, px, w, lead, np.flatnonzero(entry), delta, exposure, cash, orders)
+        cash = b.cash - float(np.dot(orders, px))
+        self._entries(t, now, eq, px, self.w_abs[t], lead, np.flatnonzero(entry), delta, exposure, cash, orders)
 
     def _entries(self, t: int, now: int, eq: float, px: np.ndarray, w: np.ndarray, lead: np.ndarray,
                  idx: np.ndarray, delta: np.ndarray, exposure: np.ndarray, cash: float, orders: np.ndarray) -> None:
+        """Judge entries one by one, largest target first, each against what the previous ones left (Book.judge)."""
         pol, lim = self.policy, self.policy.limits
-        blocked = self.halted or now < self.cooldown_until
         trades_left = None if pol.max_trades_per_day is None else pol.max_trades_per_day - self.trades_today
-        if blocked or eq <= 0 or (trades_left is not None and trades_left <= 0):
+        if self.halted or now < self.cooldown_until or eq <= 0 or (trades_left is not None and trades_left <= 0):
             return
-        order = idx[np.lexsort((idx, -np.abs(w[idx])))]  # largest target first, then by symbol
-        p = px[order]
-        sign = np.sign(delta[order])
-        q = np.abs(delta[order])
-        held_n = np.abs(exposure[order])
-        caps = [lim.max_position_weight * eq - held_n]
-        if self.kelly_used is not None or self.vol is not None:
-            share = self.kelly_used[lead[order]] if self.kelly_used is not None else None
-            if share is not None and pol.vol_target is None:
-                allowance = share
-            else:
-                vol = self.vol[t, order] if self.vol is not None else np.full(len(order), np.nan)
-                vol = np.where(np.isfinite(vol) & (vol > 0), vol, pol.fallback_daily_vol or np.nan)
-                allowance = pol.vol_target / vol * (share / pol.kelly_cap if share is not None else 1.0)
-            dead = ~np.isfinite(allowance) | (share <= 0 if share is not None else False)
-            q = np.where(dead, 0.0, q)
-            caps.append(np.where(dead, 0.0, allowance) * eq - held_n)
-        if pol.max_position_notional is not None:
-            caps.append(float(pol.max_position_notional) - held_n)
-        if pol.max_order_notional is not None:
-            caps.append(np.full(len(order), float(pol.max_order_notional)))
-        step = self.step[order]
-        for room in caps:
-            q = np.minimum(q, np.floor(np.maximum(room, 0.0) / p / step + 1e-9) * step)
-        gross = float(np.abs(exposure).sum())
-        net = float(exposure.sum())
-        slots = lim.max_open_positions - int(np.count_nonzero(exposure))
-        gross_room = lim.max_gross_exposure * eq - gross
-        net_room = (pol.max_net_exposure * eq if pol.max_net_exposure is not None else math.inf)
-        fresh = held_n == 0
-        fits = (float((q * p).sum()) <= gross_room and float((q * p)[sign > 0].sum()) <= min(cash, net_room - net)
-                and float((q * p)[sign < 0].sum()) <= net_room + net and int(fresh.sum()) <= slots
-                and (trades_left is None or len(order) <= trades_left))
-        if not fits:  # a shared budget binds: judge one by one, each taking what the previous ones left
-            for k in range(len(order)):
-                if (fresh[k] and slots <= 0) or (trades_left is not None and trades_left <= 0) or q[k] == 0:
-                    q[k] = 0.0
-                    continue
-                rooms = [gross_room, (net_room - net) if sign[k] > 0 else (net_room + net)]
-                if sign[k] > 0:
-                    rooms.append(cash)
-                q[k] = min(q[k], math.floor(max(min(rooms), 0.0) / p[k] / step[k] + 1e-9) * step[k])
-                if q[k] * p[k] < self.min_notional[order[k]] or q[k] < step[k]:
-                    q[k] = 0.0
-                    continue
-                gross_room -= q[k] * p[k]
-                net += sign[k] * q[k] * p[k]
-                cash -= sign[k] * q[k] * p[k]
-                slots -= int(fresh[k])
-                if trades_left is not None:
-                    trades_left -= 1
-        q = np.where((q * p < self.min_notional[order]) | (q < step), 0.0, q)
-        took = q > 0
-        if not took.any():
+        if len(idx) > 1:
+            idx = idx[np.lexsort((idx, -w[idx]))]
+        # A handful of candidates per bar: plain floats beat numpy calls here.
+        cols = idx.tolist()
+        prices, deltas = px[idx].tolist(), delta[idx].tolist()
+        held_l = np.abs(exposure[idx]).tolist()
+        steps, floors = self.step[idx].tolist(), self.min_notional[idx].tolist()
+        vol_rooms = self.vol_room[t, idx].tolist() if self.vol is not None else None
+        leads = lead[idx].tolist()
+        gross, net = float(np.abs(exposure).sum()), float(exposure.sum())
+        open_n = int(np.count_nonzero(exposure))
+        cap_w, gross_cap = lim.max_position_weight * eq, lim.max_gross_exposure * eq
+        net_cap = pol.max_net_exposure * eq if pol.max_net_exposure is not None else math.inf
+        pos_cap = float(pol.max_position_notional) if pol.max_position_notional is not None else math.inf
+        order_cap = float(pol.max_order_notional) if pol.max_order_notional is not None else math.inf
+        kellys = self.kelly_used.tolist() if self.kelly_used is not None else None
+        taken: list[tuple[int, float]] = []
+        for k, j in enumerate(cols):
+            if trades_left is not None and trades_left <= 0:
+                break
+            held_n = held_l[k]
+            if held_n == 0 and open_n >= lim.max_open_positions:
+                continue
+            share = kellys[leads[k]] if kellys is not None else None
+            if share is not None and share <= 0:
+                continue  # no edge: Kelly <= 0
+            sign = 1.0 if deltas[k] > 0 else -1.0
+            p, step = prices[k], steps[k]
+            room = min(cap_w - held_n, pos_cap - held_n, order_cap, gross_cap - gross, net_cap - sign * net)
+            if vol_rooms is not None:
+                vr = vol_rooms[k]
+                if not math.isfinite(vr):
+                    continue  # volatility unknown and no fallback
+                room = min(room, vr * (share / pol.kelly_cap if share is not None else 1.0) * eq - held_n)
+            elif share is not None:
+                room = min(room, share * eq - held_n)
+            if sign > 0:
+                room = min(room, cash)
+            q = min(abs(deltas[k]), math.floor(max(room, 0.0) / p / step + 1e-9) * step)
+            if q * p < floors[k] or q < step:
+                continue
+            notional = q * p
+            gross += notional
+            net += sign * notional
+            cash -= sign * notional
+            open_n += held_n == 0
+            if trades_left is not None:
+                trades_left -= 1
+            taken.append((j, sign * q))
+        if not taken:
             return
-        self.trades_today += int(took.sum())
-        sym = order[took]
-        orders[sym] += sign[took] * q[took]
+        self.trades_today += len(taken)
+        sym = np.array([j for j, _ in taken])
+        signed = np.array([q for _, q in taken])
+        orders[sym] += signed
         b = self.book
-        renew = (b.level_row[sym] < 0) | (np.sign(b.qty[sym]) != sign[took])
+        renew = (b.level_row[sym] < 0) | (np.sign(b.qty[sym]) != np.sign(signed))
         if renew.any():
             mask = np.zeros(self.N, dtype=bool)
             mask[sym[renew]] = True
             side = np.zeros(self.N)
-            side[sym] = sign[took]
+            side[sym] = np.sign(signed)
             self._set_levels(mask, px, side, t, now)
 
     def _set_levels(self, mask: np.ndarray, price: np.ndarray, side: np.ndarray, t: int, now: int) -> None:

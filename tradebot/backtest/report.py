@@ -21,7 +21,8 @@ def summarize(result: BacktestResult) -> dict[str, Any]:
     out: dict[str, Any] = {
         "strategy": result.spec.label, "sizing": result.spec.sizing, "fill": result.spec.fill,
         "fee": result.spec.fee, "cash": result.spec.cash, "bars": bars, "series": len(data.keys),
-        "seconds": round(result.seconds, 6), "bars_per_second": round(bars / result.seconds) if result.seconds else None,
+        "seconds": round(result.seconds, 6),
+        "bars_per_second": round(bars / result.seconds) if result.seconds else None,
         "first_bar": str(data.index_utc[0]) if len(data.index) else None,
         "last_bar": str(data.index_utc[-1]) if len(data.index) else None,
         **head, **trade_metrics(trades.pnl, closed),

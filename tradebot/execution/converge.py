@@ -56,7 +56,7 @@ class ReconcileReport:
 
 
 def reconcile_broker(sessions: sessionmaker[Session], run_id: str, broker: Broker, now: datetime,
-                     config: ExecutionConfig | None = None, *, enforce_hours: bool = True) -> ReconcileReport:
+                     config: ExecutionConfig | None = None, *, enforce_hours: bool | None = None) -> ReconcileReport:
     """Resolve stuck submissions, then converge orders, fills and positions at broker; return the drift found."""
     cfg = config or ExecutionConfig()
     recovered = recover_submitting(sessions, run_id, broker, now, config=cfg, enforce_hours=enforce_hours)

@@ -213,8 +213,8 @@ class Sentinel:
     def _verify(self, positions: Sequence[Watched]) -> None:
         for acct, broker in self.brokers.items():
             mine = [w for w in positions if w.account == acct]
-            if not mine:
-                continue
+            if not mine or not hasattr(broker, "protect"):
+                continue  # the built-in paper broker has no resting orders to verify
             try:
                 for problem in self.guard.verify(broker, mine):
                     log.warning("protection: %s", problem)

@@ -16,7 +16,6 @@ class ServicesConfig(_Section):
     prefect_port: the Prefect server (API at /api, UI at /).
     dashboard_port: the Streamlit dashboard.
     metrics_port: the worker's Prometheus /metrics.
-    pool: the process work pool deployments run on.
     prefect_database_url: SQLAlchemy URL of the Prefect server's database (PostgreSQL for scale-out; SQLite
         under home/prefect when unset). A secret: it may carry a password.
     dask_address: scheduler of an existing Dask cluster (tcp://host:8786) for backtests and sweeps; unset, each
@@ -28,7 +27,6 @@ class ServicesConfig(_Section):
     prefect_port: int = Field(default=4200, ge=1, le=65535)
     dashboard_port: int = Field(default=8501, ge=1, le=65535)
     metrics_port: int = Field(default=9464, ge=1, le=65535)
-    pool: str = Field(default="tradebot-process", min_length=1, max_length=100)
     prefect_database_url: SecretStr | None = None
     dask_address: str | None = None
     dask_workers: int = Field(default=2, ge=1, le=256)

@@ -70,3 +70,11 @@ def resolve(specs: list[DeploymentSpec], flow: str) -> DeploymentSpec:
         return by_flow[0]
     names = ", ".join(s.name for s in specs)
     raise ConfigError(f"no deployment called {flow!r}; known: {names}")
+
+
+def work_pool_of(specs: list[DeploymentSpec]) -> str:
+    """Return the one work pool every deployment names (the worker polls it); ConfigError if they differ."""
+    pools = {str((s.raw.get("work_pool") or {}).get("name") or "") for s in specs}
+    if len(pools) != 1 or "" in pools:
+        raise ConfigError(f"prefect.yaml: every deployment must name the same work pool, found {sorted(pools)}")
+    return pools.pop()

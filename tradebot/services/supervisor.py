@@ -16,7 +16,7 @@ from typing import Any
 
 from tradebot.errors import ConfigError, TradebotError
 from tradebot.services import health
-from tradebot.services.prefect_yaml import DeploymentSpec, load_prefect_yaml, split_present
+from tradebot.services.prefect_yaml import DeploymentSpec, load_prefect_yaml, split_present, work_pool_of
 from tradebot.services.procs import RunDir
 
 ORDER = ("prefect-server", "worker", "sentinel", "dashboard")  # start order; `down` goes in reverse
@@ -77,6 +77,7 @@ class Supervisor:
         self.metrics_url = f"http://{self.cfg.host}:{self.cfg.metrics_port}/metrics"
         self.worker_name = f"tradebot-{socket.gethostname()}-{self.cfg.prefect_port}"
         self.bin = Path(sys.executable).parent
+        self.pool = work_pool_of(load_prefect_yaml(self.root / "prefect.yaml"))
 
     # -- environment ------------------------------------------------------------------------------------------
 
@@ -91,6 +92,7 @@ class Supervisor:
             "PREFECT_UI_URL": self.ui_url,
             "TRADEBOT_ROOT": str(self.root),
             "TRADEBOT_HOME": str(self.home),
+            "TRADEBOT_VERSION": _git_version(self.root) or "",
             # Service output goes to their log files: keep it informative there.
             "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "INFO",
             # The worker polls for runs every 10 s by default: an event-triggered run would wait up to that long.
@@ -166,7 +168,7 @@ class Supervisor:
         mark("prefect server healthy")
         self._create_pool()
         if not self._running("worker"):
-            self.run.start("worker", self._cli("worker", "--pool", self.cfg.pool, "--name", self.worker_name,
+            self.run.start("worker", self._cli("worker", "--pool", self.pool, "--name", self.worker_name,
                                                "--metrics-port", str(self.cfg.metrics_port)), env, self.root)
         report.deployed = self._deploy(present, env)
         mark(f"deployed {len(report.deployed)} deployments")
@@ -208,13 +210,11 @@ class Supervisor:
         from prefect.exceptions import ObjectAlreadyExists
 
         with self.client() as client, suppress(ObjectAlreadyExists):
-            client.create_work_pool(WorkPoolCreate(name=self.cfg.pool, type="process"))
+            client.create_work_pool(WorkPoolCreate(name=self.pool, type="process"))
 
     def _deploy(self, present: list[DeploymentSpec], env: dict[str, str]) -> list[str]:
-        argv = [str(self.bin / "prefect"), "--no-prompt", "deploy", "--pool", self.cfg.pool]
-        version = _git_version(self.root)
-        if version:
-            argv += ["--version", version]
+        # Options such as --pool or --version are ignored when deploying several at once: prefect.yaml holds them.
+        argv = [str(self.bin / "prefect"), "--no-prompt", "deploy"]
         for s in present:
             argv += ["--name", s.name]
         log_path = self.run.logfile("deploy")
@@ -235,7 +235,9 @@ class Supervisor:
             # Created Pending, so no worker claims it: this supervisor runs it in a process whose pid it owns,
             # and the run still belongs to the deployment (the UI lists it there).
             run = client.create_flow_run_from_deployment(dep.id, state=Pending(), tags=["long-running"])
-        self.run.start("sentinel", [str(self.bin / "prefect"), "flow-run", "execute", str(run.id)], env, self.root)
+        # The engine itself (not `prefect flow-run execute`, which runs it in a child of its own session that a
+        # SIGTERM would orphan): one process, and SIGTERM ends the run through the engine (state Crashed).
+        self.run.start("sentinel", [sys.executable, "-m", "prefect.engine", str(run.id)], env, self.root)
         (self.run.root / "sentinel.flow_run").write_text(str(run.id))
 
     # -- status and down --------------------------------------------------------------------------------------
@@ -244,7 +246,7 @@ class Supervisor:
         if name == "prefect-server":
             return health.prefect_api(self.api_url)
         if name == "worker":
-            beat = health.worker_heartbeat(self.api_url, self.cfg.pool, self.worker_name)
+            beat = health.worker_heartbeat(self.api_url, self.pool, self.worker_name)
             if not beat.ok:
                 return beat
             metrics = health.http_ok(self.metrics_url, expect="tradebot_")
@@ -278,10 +280,25 @@ class Supervisor:
         outcomes = {}
         for name in reversed(ORDER):
             rec = self.run.record(name)
-            if rec is not None:
-                outcomes[name] = self.run.stop(rec, self.cfg.stop_grace_seconds)
+            if rec is None:
+                continue
+            if name == "sentinel" and self.run.alive(rec):
+                self._cancel_sentinel_run()
+            outcomes[name] = self.run.stop(rec, self.cfg.stop_grace_seconds)
         (self.run.root / "sentinel.flow_run").unlink(missing_ok=True)
         return outcomes
+
+
+    def _cancel_sentinel_run(self) -> None:
+        """Mark the sentinel's run Cancelled before its SIGTERM: a deliberate stop is not a crash to alert on."""
+        from prefect.states import Cancelled
+
+        try:
+            run_id = (self.run.root / "sentinel.flow_run").read_text().strip()
+            with self.client() as client:
+                client.set_flow_run_state(run_id, Cancelled(message="stopped by `tradebot down`"), force=True)
+        except Exception:  # noqa: BLE001 - the server may already be gone; stopping must go on regardless
+            self.log("could not mark the sentinel's flow run cancelled; stopping it anyway")
 
 
 def _service_for(config_key: str) -> str:

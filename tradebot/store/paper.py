@@ -37,6 +37,11 @@ class PaperOrderRow(Base):
     reject_reason: Mapped[str] = mapped_column(Text, default="")
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Stops: the trigger (a trailing stop's moves with the best price seen), how long the order works, OCO links.
+    stop_price: Mapped[Decimal | None] = mapped_column(Money(), nullable=True)
+    trail_percent: Mapped[Decimal | None] = mapped_column(Money(), nullable=True)
+    time_in_force: Mapped[str] = mapped_column(String(8), default="day", server_default="day")
+    parent_client_order_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class PaperFillRow(Base):
