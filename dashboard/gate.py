@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
-from dashboard.common import sessions, settings
+from dashboard.common import read, sessions, settings
 from tradebot.auth import Actor, AuthError, LoginPolicy, Role, authenticate, session_expired
+from tradebot.store import views_ops
 
 KEY = "auth"
 
@@ -34,6 +35,13 @@ def still_signed_in(touch: bool = False) -> bool:
     if session_expired(a["last_seen"], now, policy()):
         del st.session_state[KEY]
         st.session_state["flash"] = "Your session timed out: please log in again."
+        return False
+    # A disabled user is signed out within the read cache's 5 s. A role change shows in the UI at the next
+    # login, but every command re-reads the stored role, so a demotion takes effect there at once.
+    state = read(views_ops.user_state, a["name"])
+    if state is None or state[1]:
+        del st.session_state[KEY]
+        st.session_state["flash"] = "Your account was disabled or removed."
         return False
     if touch:
         a["last_seen"] = now

@@ -11,6 +11,7 @@ from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from flows.hooks import FAILURE_HOOKS
 from tasks.backtest import (
     load_backtest_bars,
+    load_backtest_news,
     publish_backtest_artifacts,
     record_backtest,
     render_tearsheet,
@@ -26,7 +27,7 @@ def backtest(data_path: str, strategies: list[tuple[str, dict[str, Any]]] | None
              fee: float = 0.001, cash: float = 100_000.0, sizing: str = "allin", out_dir: str | None = None,
              symbols: list[str] | None = None, timeframe: str | None = None, config_path: str | None = None,
              overrides: dict | None = None, run_id: str | None = None, record: bool = True,
-             artifacts: bool = True) -> dict[str, Any]:
+             artifacts: bool = True, news_path: str | None = None, news: Any = None) -> dict[str, Any]:
     """Backtest the strategies over the bars at data_path; return the figures, run id and tearsheet path."""
     settings = load_settings(config_path, **(overrides or {}))
     run_id = run_id or new_run_id()
@@ -36,15 +37,17 @@ def backtest(data_path: str, strategies: list[tuple[str, dict[str, Any]]] | None
     progress = create_progress_artifact(0.0, key="backtest-progress", description=f"backtest {run_id}") \
         if artifacts else None
     data = load_backtest_bars(data_path, symbols, timeframe)
+    if news is None and news_path:
+        news = load_backtest_news(news_path)
     _advance(progress, 25.0)
-    result, summary = run_backtest(data, spec)
+    result, summary = run_backtest(data, spec, news)
     _advance(progress, 60.0)
     folder = Path(out_dir) if out_dir else settings.home / "backtests"
     tearsheet = render_tearsheet(result, summary, str(folder / f"{run_id}.html"), f"Backtest {run_id}: {spec.label}")
     _advance(progress, 80.0)
     if record:
         record_backtest(settings.ledger_url, run_id, result, summary,
-                        {"data_path": str(data_path), "tearsheet": tearsheet})
+                        {"data_path": str(data_path), "news_path": news_path, "tearsheet": tearsheet})
     if artifacts:
         publish_backtest_artifacts(run_id, summary, tearsheet)
     _advance(progress, 100.0)

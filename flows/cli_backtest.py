@@ -95,6 +95,7 @@ def backtest_command(
     sizing: Annotated[str, typer.Option(help="allin (reference rule) | risk (processor, risk, stops)")] = "allin",
     symbols: Annotated[str | None, typer.Option(help="comma-separated subset")] = None,
     timeframe: Annotated[str | None, typer.Option(help="only bars of this timeframe, e.g. 1Day")] = None,
+    news: Annotated[Path | None, typer.Option("--news", help="JSON-lines news file for news strategies")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="folder for the tearsheet (default .tradebot/backtests)")]
     = None,
     json_out: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
@@ -109,7 +110,7 @@ def backtest_command(
     kwargs = {"data_path": str(data), "strategies": list(params.items()), "fill": fill, "fee": fee, "cash": cash,
               "sizing": sizing, "out_dir": str(out) if out else None,
               "symbols": symbols.split(",") if symbols else None, "timeframe": timeframe,
-              "config_path": str(config) if config else None}
+              "config_path": str(config) if config else None, "news_path": str(news) if news else None}
     if no_flow:
         summary = run_inline(settings, **kwargs)
     else:
@@ -123,9 +124,10 @@ def backtest_command(
 
 
 def run_inline(settings: Any, data_path: str, strategies: list, fill: str, fee: float, cash: float, sizing: str,
-               out_dir: str | None, symbols: list[str] | None, timeframe: str | None, **_: Any) -> dict[str, Any]:
+               out_dir: str | None, symbols: list[str] | None, timeframe: str | None, news_path: str | None = None,
+               **_: Any) -> dict[str, Any]:
     """Run the backtest tasks' functions directly (no Prefect): load, run, tearsheet, ledger."""
-    from tasks.backtest import load_backtest_bars, record_backtest, render_tearsheet, run_backtest
+    from tasks.backtest import load_backtest_bars, load_backtest_news, record_backtest, render_tearsheet, run_backtest
     from tradebot.backtest.engine import BacktestSpec
     from tradebot.backtest.ledger import new_run_id
 
@@ -133,7 +135,8 @@ def run_inline(settings: Any, data_path: str, strategies: list, fill: str, fee: 
                         fee=fee, cash=cash, sizing=sizing, weight_per_unit=settings.signals.weight_per_unit)
     run_id = new_run_id()
     data = load_backtest_bars.fn(data_path, symbols, timeframe)
-    result, summary = run_backtest.fn(data, spec)
+    news = load_backtest_news.fn(news_path) if news_path else None
+    result, summary = run_backtest.fn(data, spec, news)
     folder = Path(out_dir) if out_dir else settings.home / "backtests"
     sheet = render_tearsheet.fn(result, summary, str(folder / f"{run_id}.html"), f"Backtest {run_id}: {spec.label}")
     record_backtest.fn(settings.ledger_url, run_id, result, summary, {"data_path": data_path, "tearsheet": sheet})

@@ -16,7 +16,7 @@ def reconcile_command(config: ConfigOpt = None,
                                                                             "paper.account)")] = None,
                       json_out: Annotated[bool, typer.Option("--json", help="print the full report as JSON")] = False,
                       ) -> None:
-    """Reconcile positions, open orders and recent fills with the broker; exit 1 when drift was found."""
+    """Reconcile positions, open orders and recent fills with the broker; exit 1 when a difference is left."""
     from flows.cli import _settings
 
     _settings(config, runnable=True)
@@ -31,5 +31,5 @@ def reconcile_command(config: ConfigOpt = None,
                    f"recovered {result['recovered']} stuck submission(s)")
         for item in result["items"]:
             typer.echo(f"  {item['kind']:<18} {item['symbol']:<10} {item['detail']}")
-    if result["drift"]:
+    if result["ignored"] or result["unresolved"]:
         raise typer.Exit(1)

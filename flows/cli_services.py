@@ -34,6 +34,8 @@ def up(config: ConfigOpt = None,
     report = sup.up(sentinel=not no_sentinel, dashboard=not no_dashboard)
     for name in report.skipped:
         typer.echo(f"  skipped deployment {name}")
+    for note in report.notes:
+        typer.echo(f"  {note}")
     _print_status(report.statuses)
     typer.echo(f"all healthy in {time.monotonic() - t0:.1f}s")
     typer.echo(f"Prefect UI  {sup.ui_url}\nDashboard   {sup.dashboard_url}\nMetrics     {sup.metrics_url}\n"

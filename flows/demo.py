@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,48 @@ def run_demo(config: Path | None, days: int, reset: bool, settings_fn: Callable[
 
     summary = replay(days=days, config_path=str(config) if config else None, show_progress=True)
     print_summary(summary, time.perf_counter() - t0, settings.home)
+    backtest_demo(settings, config)
+
+
+def backtest_demo(settings: Any, config: Path | None) -> str:
+    """Backtest the technical strategies over the demo market's whole history; print where the tearsheet is."""
+    from flows.backtest import backtest
+    from flows.cli_backtest import print_summary as print_backtest
+
+    path, news = demo_bars_path(settings)
+    names = ["news_sentiment", "sma_cross", "ema_cross"] if news else ["sma_cross", "ema_cross"]
+    typer.echo(f"\nbacktest: {' + '.join(names)} through the processor, risk engine and next-open fills over "
+               f"{path.name}...")
+    out = backtest(data_path=str(path), strategies=[(n, {}) for n in names], fill="next_open",
+                   fee=float(settings.paper.commission_bps) / 10_000, sizing="risk",
+                   cash=float(settings.paper.initial_cash), config_path=str(config) if config else None,
+                   news_path=str(news) if news else None)
+    print_backtest(out)
+    typer.echo(f"\nopen the tearsheet: {out['tearsheet']}")
+    return str(out["tearsheet"])
+
+
+def demo_bars_path(settings: Any) -> tuple[Path, Path | None]:
+    """Return bar and news files of the demo's market: the configured files, or the built-in market's, written out."""
+    if settings.data.source == "file" and settings.data.path is not None:
+        return Path(settings.data.path), settings.data.news_path
+    from flows.replay import DEFAULT_END
+    from tasks.runtime import SYNTHETIC_EPOCH
+    from tradebot.adapters.files import write_bars
+    from tradebot.adapters.synthetic import DEFAULT_CRYPTO, DEFAULT_STOCKS, SyntheticMarket
+
+    known = {i.symbol: i for i in (*DEFAULT_STOCKS, *DEFAULT_CRYPTO)}
+    instruments = [known[s] for s in settings.universe.symbols if s in known]
+    target = settings.home / "backtests" / f"demo-bars-seed{settings.data.seed}.parquet"
+    news = target.with_name(f"demo-news-seed{settings.data.seed}.jsonl")
+    if not target.exists() or not news.exists():
+        market = SyntheticMarket(settings.data.seed, SYNTHETIC_EPOCH.date(), DEFAULT_END, instruments)
+        write_bars(market.bars(), target)
+        end = datetime.combine(DEFAULT_END, datetime.min.time(), UTC)
+        news.write_text("".join(json.dumps({"source": n.source, "headline": n.headline, "url": n.url,
+                                            "symbols": list(n.symbols), "published_at": n.published_at.isoformat()})
+                                + "\n" for n in market.news(end)), encoding="utf-8")
+    return target, news
 
 
 def print_summary(s: dict, seconds: float | None = None, home: Path | None = None) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from strategies.technical import BollingerReversion, EmaCross, RsiReversion, SmaCross
 
@@ -29,16 +30,13 @@ class SignalArrays:
     active: np.ndarray  # bool (T, N)
     direction: np.ndarray  # int8 (T, N)
     strength: np.ndarray  # float (T, N), 0 where FLAT
-    confidence: float
+    confidence: float | np.ndarray  # a constant, or per bar and symbol (news volume)
     exit_long: np.ndarray | None = None
     exit_short: np.ndarray | None = None
 
-    def take(self, rows: np.ndarray | slice) -> SignalArrays:
-        """Return these signals restricted to some rows."""
-        def pick(a):
-            return (None if a is None else a[rows])
-        return SignalArrays(self.name, self.active[rows], self.direction[rows], self.strength[rows],
-                            self.confidence, pick(self.exit_long), pick(self.exit_short))
+    def confidence_at(self, rows: np.ndarray | slice | int) -> float | np.ndarray:
+        """Return the confidence at rows."""
+        return self.confidence[rows] if isinstance(self.confidence, np.ndarray) else self.confidence
 
 
 def per_column(fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray, fill: float = np.nan) -> np.ndarray:
@@ -286,15 +284,28 @@ _ARRAY_FORMS: dict[type, Callable] = {SmaCross: sma_cross, EmaCross: ema_cross, 
 
 def has_array_form(strategy: object) -> bool:
     """Return True when the backtester can run strategy as arrays."""
-    return type(strategy) in _ARRAY_FORMS
+    from strategies.news import NewsSentimentStrategy
+
+    return type(strategy) in _ARRAY_FORMS or isinstance(strategy, NewsSentimentStrategy)
 
 
-def signal_arrays(strategy: object, close: np.ndarray) -> SignalArrays:
-    """Return the array form of strategy's signals over close; ValueError for strategies without one."""
+def signal_arrays(strategy: object, close: np.ndarray, *, now: np.ndarray | None = None,
+                  keys: Sequence[str] = (), news: pd.DataFrame | None = None) -> SignalArrays:
+    """Return the array form of strategy's signals over close (news strategies also need now, keys and news)."""
+    from strategies.news import NewsSentimentStrategy
+
+    if isinstance(strategy, NewsSentimentStrategy):
+        from strategies.vectorized_news import news_sentiment
+
+        if now is None:
+            raise ValueError("news_sentiment needs the bars' decision times")
+        empty = pd.DataFrame(columns=["news_id", "symbol", "source", "published_at", "compound"])
+        return news_sentiment(now, keys, empty if news is None else news, strategy)
     form = _ARRAY_FORMS.get(type(strategy))
     if form is None:
         raise ValueError(f"strategy {getattr(strategy, 'name', strategy)!r} has no array form; array forms exist "
-                         f"for {', '.join(sorted(t.__name__ for t in _ARRAY_FORMS))}")
+                         f"for news_sentiment and {', '.join(sorted(t.__name__ for t in _ARRAY_FORMS))} (the "
+                         "event-driven `tradebot replay` runs every strategy)")
     return form(close, strategy)
 
 

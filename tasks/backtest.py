@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from strategies.base import SENTIMENT_COLUMNS
 from tasks.common import compute_task, io_task
 from tradebot.backtest import ledger as bt_ledger
 from tradebot.backtest.data import BarArrays, load_bars
 from tradebot.backtest.engine import BacktestResult, BacktestSpec, run
 from tradebot.backtest.report import headline, summarize
 from tradebot.backtest.tearsheet import render
+from tradebot.domain import NewsItem
 from tradebot.store.db import open_ledger
 
 
@@ -22,10 +26,29 @@ def load_backtest_bars(path: str, symbols: list[str] | None = None, timeframe: s
     return load_bars(path, symbols, timeframe)
 
 
+def score_news(items: list[NewsItem]) -> pd.DataFrame:
+    """Return news items scored by the sentiment model as a SENTIMENT_COLUMNS frame (one row per symbol)."""
+    from tradebot.sentiment import SentimentAnalyzer
+
+    results = SentimentAnalyzer().score_many([n.headline for n in items]) if items else []
+    rows = [(n.id, str(sym), n.source, n.published_at, r.compound)
+            for n, r in zip(items, results, strict=True) for sym in n.symbols]
+    return pd.DataFrame(rows, columns=list(SENTIMENT_COLUMNS))
+
+
+@io_task(name="load-backtest-news", retries=0)
+def load_backtest_news(path: str) -> pd.DataFrame:
+    """Read a JSON-lines news file and score every headline."""
+    from tradebot.adapters.news_files import read_news_jsonl
+
+    return score_news(read_news_jsonl(Path(path), datetime.now(UTC)))
+
+
 @compute_task(name="run-backtest")
-def run_backtest(data: BarArrays, spec: BacktestSpec) -> tuple[BacktestResult, dict[str, Any]]:
+def run_backtest(data: BarArrays, spec: BacktestSpec,
+                 news: pd.DataFrame | None = None) -> tuple[BacktestResult, dict[str, Any]]:
     """Run the engine and compute its figures."""
-    result = run(data, spec)
+    result = run(data, spec, news)
     return result, summarize(result)
 
 

@@ -185,7 +185,7 @@ def cancel_open_orders(sessions: sessionmaker[Session], actor: Actor, run_id: st
                                                                    OrderRow.status.not_in(terminal))
         if symbol:
             q = q.where(OrderRow.symbol == symbol.strip().upper())
-        before = dict(s.execute(q.order_by(OrderRow.id)).tuples().all())
+        before = {cid: status for cid, status in s.execute(q.order_by(OrderRow.id))}
     outcomes: dict[str, str] = {}
     for cid in before:
         try:
@@ -202,12 +202,16 @@ def cancel_open_orders(sessions: sessionmaker[Session], actor: Actor, run_id: st
 
 
 def configured_broker(settings: Any, sessions: sessionmaker[Session]) -> Any:
-    """Return the broker the trade cycle uses for the standing account (the paper broker in paper mode)."""
+    """Return the broker of the standing account: the paper broker in paper mode, else Alpaca (keys from keyring)."""
     from tradebot.domain import Mode
 
     if settings.mode is not Mode.PAPER:
-        raise ConfigError(f"cancelling orders from the CLI or dashboard in mode {settings.mode.value} needs the "
-                          "execution engine's broker factory; use the broker's own console meanwhile")
+        from tradebot.adapters.alpaca_broker import build_alpaca_trading
+        from tradebot.adapters.secrets import open_secret_store
+
+        broker, _ = build_alpaca_trading(settings.alpaca, open_secret_store(settings.home).get,
+                                         paper=settings.mode is not Mode.LIVE)
+        return broker
     from tradebot.adapters.paper import PaperBroker
 
     p = settings.paper
@@ -229,8 +233,8 @@ def trigger_flow(sessions: sessionmaker[Session], actor: Actor, deployment: str,
     from prefect.deployments import run_deployment
 
     try:
-        run = run_deployment(name=deployment, parameters=dict(parameters or {}), timeout=0,
-                             tags=["manual", f"by:{actor.name}"])
+        run: Any = run_deployment(name=deployment, parameters=dict(parameters or {}), timeout=0,
+                                  tags=["manual", f"by:{actor.name}"])
     except Exception as exc:  # noqa: BLE001 - Prefect raises many types; the user needs one clear line
         raise CommandError(f"could not start {deployment}: {type(exc).__name__}: {exc}") from None
     with transaction(sessions) as s:

@@ -8,9 +8,9 @@ Create Date: 2026-11-24 10:10:00
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
 
 import tradebot.store.types
+from alembic import op
 
 revision: str = "0004"
 down_revision: str | None = "0003"

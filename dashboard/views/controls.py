@@ -27,12 +27,25 @@ switch = commands.trading_status(sessions)
 st.markdown(f"Trading is **{'PAUSED' if switch.paused else 'active'}**"
             + (f" (set by {switch.actor}: {switch.reason})" if switch.actor else ""))
 reason = st.text_input("reason", key="switch-reason", placeholder="why (goes to the audit log)")
+
+
+def _switch(pause: bool) -> str:
+    st_ = (commands.pause_trading if pause else commands.resume_trading)(sessions, actor, reason)
+    from tradebot.alerts import KillSwitch
+    from tradebot.alerts.setup import build_router
+
+    # Same alert as the CLI's toggle; a channel that is down is recorded by the router, never fatal.
+    with build_router(cfg, sessions) as router:
+        router.send(KillSwitch(engaged=pause, actor=st_.actor, reason=st_.reason))
+    return f"trading {'paused' if pause else 'resumed'} by {st_.actor}"
+
+
 if switch.paused:
     confirmed_action("resume", "Resume trading", "Resume trading: new orders will go out again?",
-                     lambda: f"trading resumed by {commands.resume_trading(sessions, actor, reason).actor}", trader)
+                     lambda: _switch(False), trader)
 else:
     confirmed_action("pause", "Pause trading", "Pause trading: no new orders until resumed (exits still go out)?",
-                     lambda: f"trading paused by {commands.pause_trading(sessions, actor, reason).actor}", trader)
+                     lambda: _switch(True), trader)
 
 st.header("Flatten a position")
 held = common.read(views_trading.positions_detail, account)

@@ -20,7 +20,7 @@ def body() -> None:
         st.success("Kill switch off: trading active." + (f" Last change by {switch.actor}." if switch.actor else ""))
     if common.empty_ledger_notice():
         return
-    run_id = common.selected_run()
+    run_id = str(common.selected_run())
     runs = common.read(views.runs).set_index("run_id")
     initial = float(runs.loc[run_id, "initial_cash"])
     eq = common.read(views.equity_curve, run_id)

@@ -37,8 +37,15 @@ names = list(common.read(views_ops.users)["name"])
 if names:
     who = st.selectbox("user", names, key="user-who")
     new_role = st.selectbox("new role", roles, key="user-new-role")
-    confirmed_action("user-role", "Set role", f"Make {who} a {new_role}?",
-                     lambda: (commands.set_user_role(sessions, actor, who, new_role), f"{who} is now {new_role}")[1],
-                     admin)
+
+    def _set_role() -> str:
+        commands.set_user_role(sessions, actor, who, new_role)
+        return f"{who} is now {new_role}"
+
+    def _disable() -> str:
+        commands.set_user_disabled(sessions, actor, who)
+        return f"{who} disabled"
+
+    confirmed_action("user-role", "Set role", f"Make {who} a {new_role}?", _set_role, admin)
     confirmed_action("user-disable", "Disable user", f"Disable {who}? Their sessions lose every control at once.",
-                     lambda: (commands.set_user_disabled(sessions, actor, who), f"{who} disabled")[1], admin)
+                     _disable, admin)

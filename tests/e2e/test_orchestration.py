@@ -80,6 +80,22 @@ def test_every_deployment_from_prefect_yaml_is_on_the_server_with_its_schedules_
     assert {"tradebot-flow-run-failed", "tradebot-kill-switch-on"} <= automations.keys()
 
 
+def test_the_scheduler_creates_runs_from_the_cron_schedules(stack):
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName
+
+    sup, _ = stack
+
+    def scheduled():  # type: ignore[no-untyped-def]
+        with sup.client() as client:
+            runs = client.read_flow_runs(deployment_filter=DeploymentFilter(
+                name=DeploymentFilterName(any_=["ingest-prices"])))
+        return [r for r in runs if r.parameters.get("assets") == "crypto"]
+
+    runs = _poll("scheduled crypto ingestion runs", scheduled, timeout=90)
+    times = sorted(r.expected_start_time for r in runs)
+    assert all((b - a).total_seconds() == 60 for a, b in zip(times, times[1:], strict=False))
+
+
 def test_an_emitted_prices_event_runs_a_trade_cycle_to_completion(stack):
     from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName, FlowRunFilter
     from prefect.events.worker import EventsWorker

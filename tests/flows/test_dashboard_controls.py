@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from tests.flows.dashboard_helpers import add_users, copy_ledger, login, page, start
 from tradebot.store.db import make_engine, session_factory
-from tradebot.store.ops import AuditRow
+from tradebot.store.ops import AlertRow, AuditRow
 from tradebot.store.users import LoginAttemptRow
 
 
@@ -85,6 +85,8 @@ def test_a_trader_pauses_only_after_confirming_and_the_audit_log_shows_before_an
     at.button(key="pause-yes").click().run()
     assert "trading paused by tina" in at.success[0].value
     assert trading_status(sessions).paused is True
+    with sessions() as s:
+        assert s.scalar(select(AlertRow.key).where(AlertRow.kind == "kill_switch")) == "kill_switch:engaged"
     [entry] = _audit(sessions, "trading.")
     assert (entry.actor, entry.before, entry.after, entry.reason) == (
         "tina (trader, dashboard)", {"paused": False}, {"paused": True}, "news storm")
@@ -190,5 +192,21 @@ def test_an_admin_adds_a_user_who_can_then_log_in(ctl, monkeypatch):
     assert "user olga added as trader" in at.success[0].value
     assert {"name": "olga", "role": "trader"}.items() <= next(u for u in list_users(sessions)
                                                               if u["name"] == "olga").items()
-    other = login(start(url, monkeypatch), "olga", "olga password 1")
-    assert other.sidebar.markdown[0].value == "**olga** · trader"
+    olga = login(start(url, monkeypatch), "olga", "olga password 1")
+    assert olga.sidebar.markdown[0].value == "**olga** · trader"
+    page(at, "views/users.py")
+    at.selectbox(key="user-who").select("olga")
+    at.selectbox(key="user-new-role").select("viewer").run()
+    _ask_and_confirm(at, "user-role")
+    assert any("olga is now viewer" in m.value for m in at.success)
+    page(olga, "views/controls.py")  # her open session still shows trader buttons...
+    _ask_and_confirm(olga, "pause")  # ...but the command reads her stored role
+    assert "olga is a viewer and trading.pause needs the trader role" in olga.error[0].value
+    _ask_and_confirm(at, "user-disable")
+    assert any("olga disabled" in m.value for m in at.success)
+    from dashboard.common import invalidate
+
+    invalidate()  # skip the 5 s read cache instead of waiting it out
+    olga.run()
+    assert [t.label for t in olga.text_input] == ["User name", "Password"]
+    assert "disabled" in olga.info[0].value

@@ -40,7 +40,9 @@ def test_the_flow_exits_a_position_whose_stop_a_live_trade_crosses_and_records_t
             end = time.monotonic() + 20
             while stream.subscribed(CRYPTO_PATH) != {SYM} and time.monotonic() < end:
                 time.sleep(0.02)
-            stream.publish([trade(SYM, 2990.0), trade(SYM, 2955.0)], CRYPTO_PATH)
+            print("SUBS", stream.subscribed(CRYPTO_PATH), stream.connections, stream.auth_failures, time.monotonic() - end + 20)
+            n = stream.publish([trade(SYM, 2990.0), trade(SYM, 2955.0)], CRYPTO_PATH)
+            print("SENT", n)
 
         t = threading.Thread(target=cross, daemon=True)
         t.start()
@@ -50,6 +52,10 @@ def test_the_flow_exits_a_position_whose_stop_a_live_trade_crosses_and_records_t
             "sentinel": {"alpaca_stream_url": stream.url, "alpaca_stocks": False, "metrics_port": 0,
                          "refresh_seconds": 0.2, "health_interval_seconds": 0.05, "protect_check_seconds": 0.3},
         }
+        from tradebot.sentinel.positions import load_watched
+        from tradebot.store.trading import PositionRow
+        with sessions() as s:
+            print('PRE', load_watched(s, ACCOUNT), [(r.run_id, r.symbol, r.qty) for r in s.scalars(select(PositionRow))], ledger_url)
         summary = asyncio.run(stop_sentinel(overrides=overrides, run_for_seconds=4))
         t.join(5)
         print('SUMMARY', summary)

@@ -1,4 +1,4 @@
-"""`tradebot backtest ... --json` and `tradebot sweep`, run as a user runs them."""
+"""`tradebot backtest ... --json`, run as a user runs it (each call is a fresh process: ~5-10 s here)."""
 
 import json
 import os
@@ -12,6 +12,8 @@ import pytest
 
 from tests.conftest import SHARED_DATA
 from tests.flows.test_backtest_flow import bar_file
+
+pytestmark = pytest.mark.slow  # several processes, each importing pandas, prefect and plotly
 
 TRADEBOT = str(Path(sys.executable).parent / "tradebot")
 AAPL = SHARED_DATA / "prices" / "daily_sp500_2013_2018" / "AAPL_data.csv"

@@ -207,3 +207,13 @@ def test_flatten_with_a_broker_sends_the_exit_now_through_the_exactly_once_path(
     with sessions() as s:
         assert ledger.pending_intents(s, "acct") == []
         assert ledger.open_orders(s, "acct") == [r.client_order_id]
+
+
+def test_the_trade_cycle_runtime_uses_the_override_but_a_replay_keeps_the_configured_limits(sessions, ledger_url):
+    from tasks.runtime import build_runtime
+
+    settings = load_settings(database_url=ledger_url)
+    set_risk_limits(sessions, cli_actor(), settings.risk, {"max_open_positions": "3"}, "fewer")
+    live = build_runtime(settings, settings.paper.account, "paper", T0)
+    replay = build_runtime(settings, "replay-x", "replay", T0)
+    assert (live.settings.risk.max_open_positions, replay.settings.risk.max_open_positions) == (3, 8)

@@ -162,7 +162,8 @@ def test_the_market_gate_can_be_left_to_a_simulated_broker_that_fills_at_the_nex
 
 def test_a_refusal_sent_as_an_error_is_recorded_with_the_brokers_message(sessions, paper):
     order = submit(sessions, ScriptedBroker(paper, submits=["refuse"]), intent())
-    assert order.status is OrderStatus.REJECTED and order.reject_reason == "scripted: account is restricted from trading"
+    assert order.status is OrderStatus.REJECTED
+    assert order.reject_reason == "scripted: account is restricted from trading"
 
 
 def test_a_rejected_order_keeps_the_brokers_reason_in_the_ledger(sessions, paper):

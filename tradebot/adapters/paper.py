@@ -144,7 +144,8 @@ class PaperBroker:
             held = self._free(s, symbol) if side is Side.SELL else abs(qty)
             reason = "" if abs(qty) <= held else f"protect {abs(qty)} {symbol}: only {held} free to sell"
             stop_type = OrderType.STOP if protection.stop_limit_price is None else OrderType.STOP_LIMIT
-            legs = [(client_order_id, stop_type, protection.stop_limit_price, protection.stop_price, None)]
+            legs: list[tuple[ClientOrderId, OrderType, Decimal | None, Decimal | None, ClientOrderId | None]] = [
+                (client_order_id, stop_type, protection.stop_limit_price, protection.stop_price, None)]
             if protection.take_profit is not None:
                 legs.append((ClientOrderId(f"{client_order_id}-tp"[:64]), OrderType.LIMIT, protection.take_profit,
                              None, client_order_id))
@@ -156,7 +157,9 @@ class PaperBroker:
                     avg_fill_price=None, reject_reason=reason, submitted_at=now, updated_at=now, stop_price=stop,
                     time_in_force=TimeInForce.GTC.value, parent_client_order_id=parent))
             s.flush()
-            return _order(s.get(PaperOrderRow, client_order_id))
+            placed = s.get(PaperOrderRow, client_order_id)
+            assert placed is not None
+            return _order(placed)
 
     def open_orders(self) -> Sequence[Order]:
         """Return the account's working orders, oldest first."""

@@ -54,6 +54,18 @@ class BarArrays:
         spans = np.array([np.timedelta64(bar_duration(tf) or pd.Timedelta(0), "ns") for tf in self.timeframes])
         return self.index[:, None] + spans[None, :]
 
+    def decision_times(self) -> np.ndarray:
+        """Return, per row, when its bars are complete and a decision may use them (int64 ns, UTC).
+
+        One time per row needs one bar length: a daily bar and a minute bar stamped alike complete a day
+        apart, so mixed timeframes are refused rather than risk using a bar before it is complete.
+        """
+        tfs = sorted(set(self.timeframes))
+        if len(tfs) > 1:
+            raise ValueError(f"the data mixes timeframes ({', '.join(tfs)}); pick one with --timeframe")
+        span = bar_duration(tfs[0]) if tfs else None
+        return (self.index + np.timedelta64(pd.Timedelta(span or 0).value, "ns")).astype(np.int64)
+
     def bars_per_day(self) -> float:
         """Return how many bars make a day for the finest timeframe (1 for daily bars, 1440 for minutes)."""
         spans = [bar_duration(tf) for tf in self.timeframes]

@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
+import pandas as pd
 
 from risk import RiskPolicy
 from strategies import create
+from strategies.news import NewsSentimentStrategy
 from strategies.technical import SmaCross
 from strategies.vectorized import SignalArrays, signal_arrays, sma_long
 from tradebot.backtest.data import BarArrays
@@ -106,32 +108,31 @@ class BacktestResult:
     notes: tuple[str, ...] = ()
 
 
-def build_signals(spec: BacktestSpec, close: np.ndarray) -> list[SignalArrays]:
-    """Create each named strategy and compute its signals as arrays."""
-    out = []
-    for name, params in spec.strategies:
-        try:
-            strategy = create(name, **dict(params))
-        except ValueError as exc:
-            raise ValueError(str(exc)) from None
-        out.append(signal_arrays(strategy, close))
-    return out
+def build_signals(spec: BacktestSpec, data: BarArrays, news: pd.DataFrame | None = None) -> list[SignalArrays]:
+    """Create each named strategy and compute its signals as arrays (news strategies see news by published_at)."""
+    return [_arrays(create(name, **dict(params)), data, news) for name, params in spec.strategies]
 
 
-def run(data: BarArrays, spec: BacktestSpec) -> BacktestResult:
-    """Run the backtest described by spec over data."""
+def _arrays(strategy: object, data: BarArrays, news: pd.DataFrame | None) -> SignalArrays:
+    if isinstance(strategy, NewsSentimentStrategy):
+        return signal_arrays(strategy, data.close, now=data.decision_times(), keys=data.symbols, news=news)
+    return signal_arrays(strategy, data.close)
+
+
+def run(data: BarArrays, spec: BacktestSpec, news: pd.DataFrame | None = None) -> BacktestResult:
+    """Run the backtest described by spec over data; news (SENTIMENT_COLUMNS) feeds news strategies."""
     t0 = time.perf_counter()
     if spec.sizing == "risk":
         from tradebot.backtest.pipeline import run_pipeline
 
-        return run_pipeline(data, spec, t0)
+        return run_pipeline(data, spec, t0, news)
     if len(spec.strategies) != 1:
         raise ValueError("all-in sizing runs one strategy; use sizing 'risk' to combine several")
     name, params = spec.strategies[0]
     strategy = create(name, **dict(params))
     if isinstance(strategy, SmaCross):  # the reference rule's hot path: only the long mask is needed
         return run_allin(data, spec, sma_long(data.close, strategy), strategy.name, t0)
-    sig = signal_arrays(strategy, data.close)
+    sig = _arrays(strategy, data, news)
     return run_allin(data, spec, long_state(sig), sig.name, t0)
 
 

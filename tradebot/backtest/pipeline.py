@@ -8,7 +8,7 @@ position/gross/net/cash caps, open-position count, venue minimums, then fills at
 next open with slippage and fees. Entries in one bar are judged largest target first, as the engine does.
 
 Not modelled here (the event-driven replay has them): correlation and cluster caps, pre-earnings
-cuts, news and earnings strategies. Money is float64 inside the loop (Decimal at the ledger edge).
+cuts and the earnings strategy. Money is float64 inside the loop (Decimal at the ledger edge).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from risk import RiskPolicy, kelly
 from risk.vectorized import atr_arrays, ewma_vol_arrays, initial_stops
@@ -62,10 +63,10 @@ class Book:
         self.entry_row = np.full(self.n, -1, dtype=np.int64)
 
 
-def run_pipeline(data: BarArrays, spec: BacktestSpec, t0: float) -> BacktestResult:
+def run_pipeline(data: BarArrays, spec: BacktestSpec, t0: float, news: pd.DataFrame | None = None) -> BacktestResult:
     """Run strategies, processor, risk and paper fills over data."""
     policy = spec.policy or RiskPolicy()
-    sigs = build_signals(spec, data.close)
+    sigs = build_signals(spec, data, news)
     sim = _Sim(data, spec, policy, sigs)
     sim.loop()
     return sim.result(time.perf_counter() - t0)
@@ -88,7 +89,10 @@ class _Sim:
         self.min_notional = np.where(crypto, float(max(lim.min_order_notional, policy.crypto_min_notional)),
                                      float(lim.min_order_notional))
         self.order_floor = float(lim.min_order_notional)
+        self.step_list, self.floor_list = self.step.tolist(), self.min_notional.tolist()
         self.stateless = all(s.exit_long is None for s in sigs)
+        self.gaps = bool((~self.has).any())
+        self.shorts = lim.allow_short
         if self.stateless:
             self.W = combine([(s.active, s.strength, s.confidence) for s in sigs], spec.weight_per_unit,
                              spec.weights, self.names)
@@ -105,8 +109,7 @@ class _Sim:
             self._prepare_targets(self.W)
         self.atr = atr_arrays(data.high, data.low, data.close, policy.atr_period) if policy.stop_atr is not None \
             else np.full((T, N), np.nan)
-        spans = data.complete_at - data.index[:, None]
-        self.now = (data.index + spans.min(axis=1)).astype("datetime64[ns]").astype(np.int64)
+        self.now = data.decision_times()  # refuses mixed timeframes: one clock for a shared account
         self.slip = spec.slippage_bps / 10_000
         self.book = Book(N, spec.cash)
         self.equity = np.zeros(T)
@@ -122,6 +125,7 @@ class _Sim:
         self.trades_today = 0
         self.streak = 0
         self.cooldown_until = -1
+        self.unseen: list[tuple[int, float]] = []  # closed trades the next decision has not counted yet
         self.notes: list[str] = []
 
     def _prepare_targets(self, W: np.ndarray) -> None:
@@ -133,9 +137,10 @@ class _Sim:
         self.w_abs = np.abs(np.nan_to_num(Wc))
         # Shares per unit of equity: floor(|w| x equity / price / step) x step is then one multiply per bar.
         self.w_units = self.w_abs * self.inv_px / self.step
+        self.w_step = self.w_sign * self.step
 
     def _lead(self, rows: slice | int, votes: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
-        score = np.stack([np.where(a, np.abs(x) * s.confidence * self.spec.weights.get(s.name, 1.0), -1.0)
+        score = np.stack([np.where(a, np.abs(x) * s.confidence_at(rows) * self.spec.weights.get(s.name, 1.0), -1.0)
                           for (a, x), s in zip(votes, self.sigs, strict=True)])
         return np.argmax(score, axis=0)
 
@@ -160,12 +165,14 @@ class _Sim:
             px = self.marks[t]
             eq = b.cash + float(b.qty @ px)
             self._session(now, eq, prev_eq)
+            if self.unseen:
+                self._count_losses(now)
             held = b.qty != 0
             exiting = np.zeros(self.N, dtype=bool)
             if held.any():
                 exiting = self._protective(t, now, held, hold_ns)
-            orders = np.where(exiting, -b.qty, 0.0)
-            owners = b.owner.copy()
+            orders = np.where(exiting, -b.qty, 0.0) if exiting.any() else np.zeros(self.N)
+            owners = b.owner.copy() if len(self.sigs) > 1 else b.owner
             lead = self._targets(t)
             self._judge(t, now, eq, px, lead, exiting, orders, owners)
             if orders.any():
@@ -189,29 +196,45 @@ class _Sim:
         if not self.halted and loss is not None and self.start_eq > 0 and eq / self.start_eq - 1 <= -loss:
             self.halted = True
 
+    def _count_losses(self, now: int) -> None:
+        """Advance the loss streak by trades closed since the last decision (risk.limits.count_closed_trades)."""
+        pol = self.policy
+        # The engine reads closed trades per strategy in name order, each strategy's oldest first.
+        for _, r in sorted(self.unseen, key=lambda x: self.names[x[0]]):
+            self.streak = self.streak + 1 if r <= 0 else 0
+            if pol.max_consecutive_losses is not None and self.streak >= pol.max_consecutive_losses:
+                self.cooldown_until = now + int(pol.loss_cooldown.total_seconds() * 1e9)
+                self.streak = 0
+        self.unseen.clear()
+
     def _protective(self, t: int, now: int, held: np.ndarray, hold_ns: int | None) -> np.ndarray:
         b, d = self.book, self.data
         new = held & (b.level_row < 0)
         if new.any():  # a fill without levels (e.g. a re-entry after a stop): anchor at the average price
             self._set_levels(new, b.avg, np.sign(b.qty), t, now)
-        known = held & (b.level_row < t) & (b.level_row >= 0)
-        fresh = known & self.has[t]
+            known = held & ~new  # fresh levels are not checked against the bar they were set on
+        else:
+            known = held
+        fresh = known & self.has[t] if self.gaps else known
         lo, hi = d.low[t], d.high[t]
-        long_, short = b.qty > 0, b.qty < 0
-        hit = (long_ & ((lo <= b.stop) | (hi >= b.tp))) | (short & ((hi >= b.stop) | (lo <= b.tp)))
+        long_ = b.qty > 0
+        hit = long_ & ((lo <= b.stop) | (hi >= b.tp))
+        if self.shorts:
+            short = b.qty < 0
+            hit |= short & ((hi >= b.stop) | (lo <= b.tp))
         hit &= fresh
         if hold_ns is not None:
             hit |= known & (now - b.opened >= hold_ns)
         if self.halted and self.policy.flatten_on_daily_loss:
             hit |= held
-        # Trailing stops ratchet on the bar just seen, in the position's favour only.
+        # Trailing stops ratchet on the bar just seen, in the position's favour only (NaN trail: no trailing).
         up = fresh & long_
         np.fmax(b.anchor, hi, out=b.anchor, where=up)
-        np.fmax(b.stop, b.anchor - b.trail, out=b.stop, where=up & (b.trail > 0))
-        if short.any():
+        np.fmax(b.stop, b.anchor - b.trail, out=b.stop, where=up)
+        if self.shorts:
             down = fresh & short
             np.fmin(b.anchor, lo, out=b.anchor, where=down)
-            np.fmin(b.stop, b.anchor + b.trail, out=b.stop, where=down & (b.trail > 0))
+            np.fmin(b.stop, b.anchor + b.trail, out=b.stop, where=down)
         return hit
 
     def _targets(self, t: int) -> np.ndarray:
@@ -219,8 +242,10 @@ class _Sim:
         if self.stateless:
             return self.lead[t]
         side = np.sign(self.book.qty)
-        votes = [held_votes(s, side, t) for s in self.sigs]
-        w = combine([(a, x, s.confidence) for (a, x), s in zip(votes, self.sigs, strict=True)],
+        # A strategy exits only positions it opened (MarketSnapshot.may_exit): the opening fill's lead strategy.
+        votes = [held_votes(s, side if s.exit_long is None else np.where(self.book.owner == k, side, 0.0), t)
+                 for k, s in enumerate(self.sigs)]
+        w = combine([(a, x, s.confidence_at(t)) for (a, x), s in zip(votes, self.sigs, strict=True)],
                     self.spec.weight_per_unit, self.spec.weights, self.names)
         self._prepare_row(t, w)
         return self._lead(t, votes)
@@ -228,12 +253,13 @@ class _Sim:
     def _prepare_row(self, t: int, w: np.ndarray) -> None:
         if not hasattr(self, "view"):
             self.view = np.zeros((self.T, self.N), dtype=bool)
-            self.w_sign, self.w_abs, self.w_units = (np.zeros((self.T, self.N)) for _ in range(3))
+            self.w_sign, self.w_abs, self.w_units, self.w_step = (np.zeros((self.T, self.N)) for _ in range(4))
         wc = w if self.policy.limits.allow_short else np.maximum(w, 0.0)
         self.view[t] = ~np.isnan(wc) & (self.marks[t] > 0) & self.has[t]
         self.w_sign[t] = np.sign(np.nan_to_num(wc))
         self.w_abs[t] = np.abs(np.nan_to_num(wc))
         self.w_units[t] = self.w_abs[t] * self.inv_px[t] / self.step
+        self.w_step[t] = self.w_sign[t] * self.step
 
     def _judge(self, t: int, now: int, eq: float, px: np.ndarray, lead: np.ndarray, exiting: np.ndarray,
                orders: np.ndarray, owners: np.ndarray) -> None:
@@ -245,8 +271,10 @@ class _Sim:
             held = np.where(exiting, 0.0, b.qty)
         else:
             held = b.qty
-        desired = np.floor(self.w_units[t] * max(eq, 0.0) + 1e-9) * self.step
-        desired *= self.w_sign[t]
+        desired = self.w_units[t] * max(eq, 0.0)
+        desired += 1e-9
+        np.floor(desired, out=desired)
+        desired *= self.w_step[t]
         delta = np.where(view, desired - held, 0.0)
         if self.policy.limits.allow_short:
             flip = (held * desired) < 0  # a flip is two trades: the exit passes, the entry faces every rule
@@ -257,7 +285,7 @@ class _Sim:
         else:
             flip = None
         ok = np.abs(delta) * px >= self.order_floor
-        grows = np.abs(held + delta) > np.abs(held)
+        grows = np.abs(held + delta) > np.abs(held) if flip is not None else delta > 0  # long-only: a buy adds
         entry = ok & grows
         exit_ = ok & ~grows
         if exit_.any():
@@ -280,17 +308,21 @@ class _Sim:
         trades_left = None if pol.max_trades_per_day is None else pol.max_trades_per_day - self.trades_today
         if self.halted or now < self.cooldown_until or eq <= 0 or (trades_left is not None and trades_left <= 0):
             return
+        open_n = int(np.count_nonzero(exposure))
+        if open_n >= lim.max_open_positions:  # no room for a new symbol: only holdings may grow
+            idx = idx[exposure[idx] != 0]
+            if not len(idx):
+                return
         if len(idx) > 1:
             idx = idx[np.lexsort((idx, -w[idx]))]
         # A handful of candidates per bar: plain floats beat numpy calls here.
         cols = idx.tolist()
         prices, deltas = px[idx].tolist(), delta[idx].tolist()
         held_l = np.abs(exposure[idx]).tolist()
-        steps, floors = self.step[idx].tolist(), self.min_notional[idx].tolist()
+        steps, floors = self.step_list, self.floor_list
         vol_rooms = self.vol_room[t, idx].tolist() if self.vol is not None else None
         leads = lead[idx].tolist()
         gross, net = float(np.abs(exposure).sum()), float(exposure.sum())
-        open_n = int(np.count_nonzero(exposure))
         cap_w, gross_cap = lim.max_position_weight * eq, lim.max_gross_exposure * eq
         net_cap = pol.max_net_exposure * eq if pol.max_net_exposure is not None else math.inf
         pos_cap = float(pol.max_position_notional) if pol.max_position_notional is not None else math.inf
@@ -307,7 +339,7 @@ class _Sim:
             if share is not None and share <= 0:
                 continue  # no edge: Kelly <= 0
             sign = 1.0 if deltas[k] > 0 else -1.0
-            p, step = prices[k], steps[k]
+            p, step = prices[k], steps[j]
             room = min(cap_w - held_n, pos_cap - held_n, order_cap, gross_cap - gross, net_cap - sign * net)
             if vol_rooms is not None:
                 vr = vol_rooms[k]
@@ -319,7 +351,7 @@ class _Sim:
             if sign > 0:
                 room = min(room, cash)
             q = min(abs(deltas[k]), math.floor(max(room, 0.0) / p / step + 1e-9) * step)
-            if q * p < floors[k] or q < step:
+            if q * p < floors[j] or q < step:
                 continue
             notional = q * p
             gross += notional
@@ -421,10 +453,7 @@ class _Sim:
         pol = self.policy
         for r, o in zip(ret.tolist(), b.owner[cols].tolist(), strict=True):
             self.returns[o].append(r)
-            self.streak = self.streak + 1 if r <= 0 else 0
-            if pol.max_consecutive_losses is not None and self.streak >= pol.max_consecutive_losses:
-                self.cooldown_until = int(self.now[t]) + int(pol.loss_cooldown.total_seconds() * 1e9)
-                self.streak = 0
+            self.unseen.append((o, r))
         if self.kelly_used is not None:
             for o in set(b.owner[cols].tolist()):
                 self.kelly_used[o] = kelly(self.returns[o], pol).used

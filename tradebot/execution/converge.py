@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -85,7 +85,7 @@ def reconcile_broker(sessions: sessionmaker[Session], run_id: str, broker: Broke
         mine = _ledger_positions(s, run_id, broker.name)
     pos_items = diff_positions(mine, positions)
     if pos_items:
-        avg = {p.symbol: p.avg_price for p in positions}
+        avg: dict[str, Decimal] = {p.symbol: p.avg_price for p in positions}
         with transaction(sessions) as s:
             for d in pos_items:
                 if cfg.outside_positions == "adopt":
@@ -134,12 +134,14 @@ def _fix_order_drift(s: Session, run_id: str, broker: Broker, d: Drift, by_id: d
         mine = orders.find_order(s, d.client_order_id)
         if mine is None:
             return False
-        gone = Order(**{**_fields(mine), "status": OrderStatus.CANCELED,
-                        "reject_reason": "not found at the broker during reconciliation"})
+        gone = replace(mine, status=OrderStatus.CANCELED,
+                       reject_reason="not found at the broker during reconciliation")
         orders.upsert_order(s, run_id, broker.name, gone, now)
         return True
     if d.kind is DriftKind.UNKNOWN_ORDER:
-        return _ensure_order(s, run_id, broker, d.client_order_id, by_id, cfg, now) is not None
+        row = _ensure_order(s, run_id, broker, d.client_order_id, by_id, cfg, now)
+        # A ledger order already terminal cannot move back to working: that one stays an alert for a human.
+        return row is not None and not OrderStatus(row.status).terminal
     # A missing fill: the order it belongs to must be in the ledger first.
     f = next(f for f in fills if f.fill_id == d.ref)
     row = _ensure_order(s, run_id, broker, f.client_order_id, by_id, cfg, now)
@@ -204,6 +206,3 @@ def _intent_row(s: Session, run_id: str, cid: str, strategy: str, symbol: str, s
                          status=orders.INTENT_SENT, created_at=now))
     s.flush()
 
-
-def _fields(o: Order) -> dict[str, object]:
-    return {k: getattr(o, k) for k in o.__dataclass_fields__}

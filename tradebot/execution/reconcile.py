@@ -63,7 +63,7 @@ def orders_to_look_up(ledger: LedgerView, broker_open: Sequence[Order]) -> list[
 def diff_orders(ledger: LedgerView, broker: BrokerView) -> list[Drift]:
     """Return order and fill drift: lagging statuses, missing or unknown orders, fills the ledger lacks."""
     items: list[Drift] = []
-    at_broker = {o.client_order_id: o for o in broker.open_orders}
+    at_broker: dict[str, Order] = {o.client_order_id: o for o in broker.open_orders}
     at_broker.update({cid: o for cid, o in broker.lookups.items() if o is not None})
     for cid, mine in sorted(ledger.open_orders.items()):
         theirs = at_broker.get(cid)
@@ -111,7 +111,7 @@ def _missing_fills(ledger: LedgerView, fills: Sequence[Fill]) -> list[Drift]:
 
 def diff_positions(ledger: Mapping[str, Decimal], broker: Sequence[Position]) -> list[Drift]:
     """Return position drift: symbols only the broker holds, and quantities that differ."""
-    theirs = {p.symbol: p.qty for p in broker if p.qty != ZERO}
+    theirs: dict[str, Decimal] = {p.symbol: p.qty for p in broker if p.qty != ZERO}
     items: list[Drift] = []
     for sym in sorted(set(theirs) | {s for s, q in ledger.items() if q != ZERO}):
         mine, other = ledger.get(sym, ZERO), theirs.get(sym, ZERO)

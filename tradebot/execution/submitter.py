@@ -39,7 +39,7 @@ def submit_intent(sessions: sessionmaker[Session], run_id: str, broker: Broker, 
     start = orders.write(sessions, lambda s: orders.begin_submission(s, run_id, broker.name, intent, now))
     if start.order is not None:
         return start.order
-    known = {intent.symbol: AssetClass(start.asset_class)} if start.asset_class else None
+    known: dict[str, AssetClass] | None = {intent.symbol: AssetClass(start.asset_class)} if start.asset_class else None
     gate = (closed_reason(intent, asset_class_of(intent.symbol, known), now, cfg.extended_hours)
             if _gated(broker, enforce_hours) else "")
     return _resolve(sessions, run_id, broker, intent, now, cfg, sleep, lookup_first=start.resumed, gate=gate,

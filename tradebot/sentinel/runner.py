@@ -141,6 +141,7 @@ class Sentinel:
     async def refresh(self) -> None:
         """Re-read watched positions from the ledger and make the feeds follow their symbols."""
         watched = await asyncio.to_thread(self._load)
+        print("DBG refresh", watched, self.accounts, self.sessions.kw["bind"].url, flush=True)
         self.book.replace_all(watched)
         symbols = frozenset(self.book.symbols())
         for f in self.feeds:

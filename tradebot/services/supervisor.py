@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -52,6 +53,7 @@ class UpReport:
     deployed: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     automations: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
     statuses: list[ServiceStatus] = field(default_factory=list)
 
 
@@ -97,7 +99,8 @@ class Supervisor:
             "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "INFO",
             # The worker polls for runs every 10 s by default: an event-triggered run would wait up to that long.
             "PREFECT_WORKER_QUERY_SECONDS": os.environ.get("PREFECT_WORKER_QUERY_SECONDS", "2"),
-            "TRADEBOT_DASHBOARD__SCRAPE_URLS": f'["{self.metrics_url}"]',
+            "TRADEBOT_DASHBOARD__SCRAPE_URLS": json.dumps([u for u in (self.metrics_url, self._sentinel_metrics_url())
+                                                          if u]),
         })
         db = self.cfg.prefect_database_url
         if db is not None:
@@ -151,13 +154,17 @@ class Supervisor:
             report.timings[step] = round(time.monotonic() - t0, 2)
             self.log(f"{step} ({report.timings[step]:.1f}s)")
 
+        for rec in self.run.records():  # a service that died since the last `up`: forget it, start it afresh
+            if not self.run.alive(rec):
+                self.run.pidfile(rec.name).unlink(missing_ok=True)
         present, missing = self.validate()
         report.skipped = [f"{s.name} ({s.path} not found)" for s in missing]
         mark("validated config and prefect.yaml")
         env = self.env()
         if not self._running("prefect-server"):
-            self.run.start("prefect-server", [str(self.bin / "prefect"), "server", "start", "--host", self.cfg.host,
-                                              "--port", str(self.cfg.prefect_port)], env, self.home)
+            # `prefect server start` behind a small compatibility patch (see tradebot/services/prefect_server.py).
+            self.run.start("prefect-server", [sys.executable, "-m", "tradebot.services.prefect_server", "--host",
+                                              self.cfg.host, "--port", str(self.cfg.prefect_port)], env, self.home)
         if dashboard and not self._running("dashboard"):
             self.run.start("dashboard", self._cli("dashboard", "--port", str(self.cfg.dashboard_port)), env, self.root)
         from tradebot.store.db import upgrade
@@ -178,7 +185,11 @@ class Supervisor:
             report.automations = ensure_automations(client)
         mark("automations in place")
         if sentinel and any(s.name == SENTINEL_DEPLOYMENT for s in present) and not self._running("sentinel"):
-            self._start_sentinel(present, env)
+            refused = self._sentinel_preflight()
+            if refused is None:
+                self._start_sentinel(present, env)
+            else:  # a fresh clone has no broker keys: everything else still comes up
+                report.notes.append(f"sentinel not started: {refused}")
         for name in ("worker", "sentinel", "dashboard"):
             if self.run.record(name) is not None:
                 self._wait(name, lambda n=name: self._check(n))
@@ -196,7 +207,7 @@ class Supervisor:
         while time.monotonic() < deadline:
             rec = self.run.record(name)
             if rec is not None and not self.run.alive(rec):
-                raise ServiceError(f"{name} exited during start-up: see {rec.log}")
+                raise ServiceError(f"{name} exited during start-up: see {rec.log} (`tradebot down` stops the rest)")
             verdict = check()
             if verdict.ok:
                 return verdict
@@ -226,6 +237,16 @@ class Supervisor:
             raise ServiceError(f"`prefect deploy` failed (exit {done.returncode}): see {log_path}")
         return [s.full_name for s in present]
 
+    def _sentinel_preflight(self) -> str | None:
+        """Return why the sentinel cannot run with this config (missing keys...), or None when it can."""
+        try:
+            from tradebot.sentinel.setup import build_sentinel
+
+            build_sentinel(self.settings)  # builds, connects to nothing: the flow's own checks, in milliseconds
+        except TradebotError as exc:
+            return str(exc)
+        return None
+
     def _start_sentinel(self, present: list[DeploymentSpec], env: dict[str, str]) -> None:
         from prefect.states import Pending
 
@@ -235,9 +256,10 @@ class Supervisor:
             # Created Pending, so no worker claims it: this supervisor runs it in a process whose pid it owns,
             # and the run still belongs to the deployment (the UI lists it there).
             run = client.create_flow_run_from_deployment(dep.id, state=Pending(), tags=["long-running"])
-        # The engine itself (not `prefect flow-run execute`, which runs it in a child of its own session that a
-        # SIGTERM would orphan): one process, and SIGTERM ends the run through the engine (state Crashed).
-        self.run.start("sentinel", [sys.executable, "-m", "prefect.engine", str(run.id)], env, self.root)
+        # On SIGTERM, `flow-run execute` tells the engine it is being relinquished (so the engine exits without
+        # proposing Crashed or running crash hooks) and stops it; `down` then records the run as Cancelled.
+        self.run.start("sentinel", [str(self.bin / "prefect"), "flow-run", "execute", str(run.id)],
+                       {**env, "PREFECT_FLOW_RUN_EXECUTE_SIGTERM_BEHAVIOR": "relinquish"}, self.root)
         (self.run.root / "sentinel.flow_run").write_text(str(run.id))
 
     # -- status and down --------------------------------------------------------------------------------------
@@ -258,12 +280,22 @@ class Supervisor:
                 run_id = (self.run.root / "sentinel.flow_run").read_text().strip()
             except OSError:
                 return health.Health(False, "no sentinel flow run recorded")
-            return health.flow_run_running(self.api_url, run_id)
+            run = health.flow_run_running(self.api_url, run_id)
+            url = self._sentinel_metrics_url()
+            if not run.ok or url is None:
+                return run
+            metrics = health.http_ok(url)
+            return health.Health(metrics.ok, f"{run.detail}; metrics {metrics.detail}")
         return health.Health(False, f"unknown service {name}")
+
+    def _sentinel_metrics_url(self) -> str | None:
+        port = getattr(getattr(self.settings, "sentinel", None), "metrics_port", None)
+        return f"http://127.0.0.1:{port}/metrics" if port else None  # 0 = a random port nobody can check
 
     def status(self) -> list[ServiceStatus]:
         """Return every recorded service with its pid, liveness and health."""
-        urls = {"prefect-server": self.ui_url, "dashboard": self.dashboard_url, "worker": self.metrics_url}
+        urls = {"prefect-server": self.ui_url, "dashboard": self.dashboard_url, "worker": self.metrics_url,
+                "sentinel": self._sentinel_metrics_url() or ""}
         out = []
         for name in ORDER:
             rec = self.run.record(name)
@@ -282,15 +314,16 @@ class Supervisor:
             rec = self.run.record(name)
             if rec is None:
                 continue
-            if name == "sentinel" and self.run.alive(rec):
-                self._cancel_sentinel_run()
+            was_alive = self.run.alive(rec)
             outcomes[name] = self.run.stop(rec, self.cfg.stop_grace_seconds)
+            if name == "sentinel" and was_alive:
+                self._cancel_sentinel_run()
         (self.run.root / "sentinel.flow_run").unlink(missing_ok=True)
         return outcomes
 
 
     def _cancel_sentinel_run(self) -> None:
-        """Mark the sentinel's run Cancelled before its SIGTERM: a deliberate stop is not a crash to alert on."""
+        """Record the sentinel's relinquished run as Cancelled: a deliberate stop is not a crash to alert on."""
         from prefect.states import Cancelled
 
         try:

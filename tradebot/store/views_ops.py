@@ -67,3 +67,9 @@ def risk_overrides(s: Session) -> pd.DataFrame:
                             RiskOverrideRow.updated_at).order_by(RiskOverrideRow.key)).all()
     return pd.DataFrame([(k, str(v.get("v")), a, t) for k, v, a, t in rows],
                         columns=["key", "value", "actor", "updated_at"])
+
+
+def user_state(s: Session, name: str) -> tuple[str, bool] | None:
+    """Return (role, disabled) of the user, or None if there is no such user."""
+    row = s.execute(select(UserRow.role, UserRow.disabled).where(UserRow.name == name)).first()
+    return None if row is None else (row[0], bool(row[1]))

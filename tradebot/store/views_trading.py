@@ -39,13 +39,13 @@ def provenance(s: Session, client_order_id: str, news_limit: int = 50) -> dict[s
              .where(SignalRow.cycle_id == intent.cycle_id, SignalRow.symbol == intent.symbol).limit(50))
     signals = _frame(s, sig_q, ["signal_id", "strategy", "direction", "strength", "confidence", "horizon_days",
                                 "reasons", "ts"])
-    news_q = (select(NewsItemRow.published_at, NewsItemRow.source, NewsItemRow.headline, NewsItemRow.url,
-                     SentimentScoreRow.compound, SentimentScoreRow.label, SignalNewsRow.signal_id)
+    news_q = (select(NewsItemRow.published_at, NewsItemRow.headline, SentimentScoreRow.compound,
+                     SentimentScoreRow.label, NewsItemRow.source, NewsItemRow.url, SignalNewsRow.signal_id)
               .join(SignalNewsRow, SignalNewsRow.news_id == NewsItemRow.id)
               .outerjoin(SentimentScoreRow, SentimentScoreRow.news_id == NewsItemRow.id)
               .where(SignalNewsRow.signal_id.in_([int(i) for i in signals["signal_id"]]))
               .order_by(NewsItemRow.published_at.desc()).limit(news_limit))
-    news = _frame(s, news_q, ["published_at", "source", "headline", "url", "compound", "label", "signal_id"])
+    news = _frame(s, news_q, ["published_at", "headline", "compound", "label", "source", "url", "signal_id"])
     return {
         "intent": {"client_order_id": intent.client_order_id, "cycle_id": intent.cycle_id,
                    "strategy": intent.strategy, "symbol": intent.symbol, "side": intent.side, "qty": str(intent.qty),
