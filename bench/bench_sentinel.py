@@ -3,7 +3,7 @@
 On one connection through the sentinel's Alpaca feed (alpaca-py connection, auth and subscribe; our consumer):
 1. baseline: receive and parse at saturation, trades handed to a no-op;
 2. saturation: receive, parse, check against the bands, ratchet/hit and re-arm (the engine);
-3. paced: 10k msgs/s, every 100th trade crosses a stop; latency = exit dispatch start - trade time stamped by
+3. paced: 10k msgs/s, every 20th trade crosses a stop (and is re-armed); latency = exit dispatch start - trade time stamped by
    the server at send (same machine clock).
 The last line printed is one JSON object: ticks_per_s, baseline_ticks_per_s, p50_ms, p99_ms.
 
@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from risk.stops import initial_levels  # noqa: E402
 from risk.types import RiskPolicy  # noqa: E402
 from tradebot.domain import Direction, Symbol  # noqa: E402
-from tradebot.sentinel.engine import SentinelEngine  # noqa: E402
+from tradebot.sentinel.engine import SentinelEngine, freeze_heap  # noqa: E402
 from tradebot.sentinel.feeds import AlpacaTradeFeed  # noqa: E402
 from tradebot.sentinel.levels import Hit, LevelBook, Watched  # noqa: E402
 
@@ -83,7 +83,7 @@ async def _serve(port_q: mp.Queue, symbols: list[str], ticks: int, batch: int, r
                     due = min(paced, int((time.perf_counter() - start) / interval) + 1)
                     while sent < due:
                         sym = symbols[sent % len(symbols)]
-                        price = 95.0 if sent % 100 == 99 else 100.0  # every 100th trade crosses the 96 stop
+                        price = 95.0 if sent % 20 == 19 else 100.0  # every 20th trade crosses the 96 stop
                         await conn.send(msgpack.packb([_trade(sym, price, sent, time.time_ns())]))
                         sent += 1
                     await asyncio.sleep(max(0.0, start + sent * interval - time.perf_counter()))
@@ -148,6 +148,7 @@ async def run(args: argparse.Namespace, port: int) -> dict[str, float]:
         return done
 
     engine = SentinelEngine(book, dispatch)
+    freeze_heap()  # as the sentinel does once it is built
     counter = lambda: engine.ticks  # noqa: E731
     eng_s = await saturate(engine.on_trade)
     ticks_per_s = args.ticks / eng_s

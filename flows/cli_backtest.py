@@ -111,12 +111,17 @@ def backtest_command(
               "sizing": sizing, "out_dir": str(out) if out else None,
               "symbols": symbols.split(",") if symbols else None, "timeframe": timeframe,
               "config_path": str(config) if config else None, "news_path": str(news) if news else None}
-    if no_flow:
-        summary = run_inline(settings, **kwargs)
-    else:
-        from flows.backtest import backtest
+    try:
+        if no_flow:
+            summary = run_inline(settings, **kwargs)
+        else:
+            from flows.backtest import backtest
 
-        summary = backtest(**kwargs)
+            summary = backtest(**kwargs)
+    except ValueError as exc:  # the engine names the bad input (e.g. mixed timeframes for one clock)
+        from tradebot.errors import ConfigError
+
+        raise ConfigError(f"backtest: {exc}") from None
     if json_out:
         typer.echo(json.dumps(_clean(summary), default=str))
         return

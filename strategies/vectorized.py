@@ -319,27 +319,26 @@ def held_votes(sig: SignalArrays, held_side: np.ndarray, rows: np.ndarray | slic
     return active | exits, np.where(exits, 0.0, strength)
 
 
-def combine(votes: Sequence[tuple[np.ndarray, np.ndarray, float]], weight_per_unit: float,
+def combine(votes: Sequence[tuple[np.ndarray, np.ndarray, float | np.ndarray]], weight_per_unit: float,
             weights: Mapping[str, float] | None = None, names: Sequence[str] = (), default_weight: float = 1.0,
             conflict_ratio: float = 0.5, conflict_scale: float = 0.0) -> np.ndarray:
     """Return targets_from_signals' weight from (active, signed strength, confidence) per strategy; NaN = no view.
 
     Pre-earnings flags are not modelled here (no array form of the earnings strategy).
     """
+    if not votes:
+        raise ValueError("combine needs at least one strategy's votes")
     weights = weights or {}
-    mass_sum = num = longs = shorts = None
+    shape = np.shape(votes[0][0])
+    mass_sum, num, longs, shorts = (np.zeros(shape) for _ in range(4))
     for i, (active, strength, conf) in enumerate(votes):
         w = weights.get(names[i], default_weight) if i < len(names) else default_weight
-        m = np.where(active, w * conf, 0.0)
+        m = np.where(active, w * np.asarray(conf), 0.0)
         x = np.where(active, strength, 0.0)
-        if mass_sum is None:
-            mass_sum, num = m, x * m
-            longs, shorts = np.where(x > 0, m * x, 0.0), np.where(x < 0, -m * x, 0.0)
-        else:
-            mass_sum, num = mass_sum + m, num + x * m
-            longs, shorts = longs + np.where(x > 0, m * x, 0.0), shorts + np.where(x < 0, -m * x, 0.0)
-    if mass_sum is None:
-        raise ValueError("combine needs at least one strategy's votes")
+        mass_sum += m
+        num += x * m
+        longs += np.where(x > 0, m * x, 0.0)
+        shorts += np.where(x < 0, -m * x, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         combined = num / mass_sum
         ratio = np.minimum(longs, shorts) / np.maximum(longs, shorts)

@@ -72,10 +72,10 @@ def news_scores(now: np.ndarray, keys: Sequence[str], news: pd.DataFrame,
             num += np.bincount(at, weight * c[item], minlength=T * N)
             den += np.bincount(at, weight, minlength=T * N)
             first = last
-    num, den = num.reshape(T, N), den.reshape(T, N)
+    grid_num, grid_den = num.reshape(T, N), den.reshape(T, N)
     with np.errstate(invalid="ignore", divide="ignore"):
-        score = np.where(den > 0, np.clip(num / den, -1.0, 1.0), np.nan)
-    return score, den
+        score = np.where(grid_den > 0, np.clip(grid_num / grid_den, -1.0, 1.0), np.nan)
+    return score, grid_den
 
 
 def news_sentiment(now: np.ndarray, keys: Sequence[str], news: pd.DataFrame,

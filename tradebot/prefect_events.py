@@ -153,7 +153,15 @@ def stop_triggered(symbol: str, stop_price: Decimal, last_price: Decimal, qty: D
 
 
 def kill_switch_changed(engaged: bool, actor: str, reason: str = "") -> Any:
-    """Announce the kill switch turning on (tradebot.kill_switch.on) or off."""
+    """Announce the kill switch turning on (tradebot.kill_switch.on) or off, when a Prefect server is configured.
+
+    Called from the CLI and the dashboard, outside any flow: without PREFECT_API_URL, Prefect would start a
+    temporary server just to drop the event, and no automation could be listening on it anyway.
+    """
+    from prefect.settings import PREFECT_API_URL
+
+    if not PREFECT_API_URL.value():
+        return None
     return emit(KillSwitchChanged(engaged=engaged, actor=actor, reason=reason))
 
 

@@ -25,9 +25,11 @@ def _rest_trade(price: float) -> dict:
     return {"t": "2026-11-24T10:00:00Z", "x": "V", "p": price, "s": 1, "c": ["@"], "i": 1, "z": "C"}
 
 
-def test_the_flow_exits_a_position_whose_stop_a_live_trade_crosses_and_records_the_alert(ledger_url, sessions):
+def test_the_flow_exits_a_position_whose_stop_a_live_trade_crosses_and_records_the_alert(ledger_url):
     from flows.stop_sentinel import stop_sentinel
+    from tradebot.store.db import make_engine, session_factory
 
+    sessions = session_factory(make_engine(ledger_url))  # this test's own ledger (the flows' `sessions` is shared)
     with FakeAlpacaTradingServer(KEY, SECRET, max_lifetime=60) as fake, \
             FakeAlpacaStreamServer(KEY, SECRET, max_lifetime=60) as stream, \
             FakeAlpacaServer(latest_trades={SYM: _rest_trade(3000.0)}) as rest:
@@ -38,11 +40,10 @@ def test_the_flow_exits_a_position_whose_stop_a_live_trade_crosses_and_records_t
 
         def cross() -> None:
             end = time.monotonic() + 20
-            while stream.subscribed(CRYPTO_PATH) != {SYM} and time.monotonic() < end:
+            # Cross only once the sentinel is subscribed and has put the broker-side stop on the bare position.
+            while (stream.subscribed(CRYPTO_PATH) != {SYM} or not broker.open_orders()) and time.monotonic() < end:
                 time.sleep(0.02)
-            print("SUBS", stream.subscribed(CRYPTO_PATH), stream.connections, stream.auth_failures, time.monotonic() - end + 20)
-            n = stream.publish([trade(SYM, 2990.0), trade(SYM, 2955.0)], CRYPTO_PATH)
-            print("SENT", n)
+            stream.publish([trade(SYM, 2990.0), trade(SYM, 2955.0)], CRYPTO_PATH)
 
         t = threading.Thread(target=cross, daemon=True)
         t.start()
@@ -52,13 +53,8 @@ def test_the_flow_exits_a_position_whose_stop_a_live_trade_crosses_and_records_t
             "sentinel": {"alpaca_stream_url": stream.url, "alpaca_stocks": False, "metrics_port": 0,
                          "refresh_seconds": 0.2, "health_interval_seconds": 0.05, "protect_check_seconds": 0.3},
         }
-        from tradebot.sentinel.positions import load_watched
-        from tradebot.store.trading import PositionRow
-        with sessions() as s:
-            print('PRE', load_watched(s, ACCOUNT), [(r.run_id, r.symbol, r.qty) for r in s.scalars(select(PositionRow))], ledger_url)
         summary = asyncio.run(stop_sentinel(overrides=overrides, run_for_seconds=4))
         t.join(5)
-        print('SUMMARY', summary)
         assert summary["exits"] == 1 and summary["ticks"] >= 2 and summary["accounts"] == [ACCOUNT]
         assert summary["protective_orders_placed"] == 1  # the bare position got its broker-side stop first
         cid = exit_client_order_id(ACCOUNT, lv)

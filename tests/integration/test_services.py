@@ -41,7 +41,7 @@ def _wait_dead(pid: int, timeout: float = 10.0) -> bool:
     return False
 
 
-SLEEPER = [sys.executable, "-c", "import time; time.sleep(60)"]
+SLEEPER = [sys.executable, "-c", "import time; time.sleep(600)"]  # outlives the test; killed in finally
 STUBBORN = [sys.executable, "-c",
             "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); "
             "time.sleep(60)"]

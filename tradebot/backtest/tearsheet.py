@@ -47,7 +47,7 @@ def render(result: BacktestResult, summary: dict[str, Any], path: str | Path, ti
     fig = make_subplots(rows=4, cols=1, vertical_spacing=0.06, row_heights=[0.34, 0.16, 0.25, 0.25],
                         subplot_titles=("Equity", "Drawdown", "Monthly returns", "Trades (return per round trip)"))
     fig.add_trace(go.Scatter(x=x, y=eq[keep], name="portfolio", line={"width": 1.5}), row=1, col=1)
-    if len(data.keys) <= 10 and len(data.keys) > 1:
+    if result.spec.sizing == "allin" and 1 < len(data.keys) <= 10:  # each series' own sleeve
         for j, key in enumerate(data.keys):
             fig.add_trace(go.Scatter(x=x, y=result.column_equity[keep, j], name=key, line={"width": 0.8},
                                      opacity=0.6), row=1, col=1)
@@ -65,6 +65,7 @@ def render(result: BacktestResult, summary: dict[str, Any], path: str | Path, ti
                                  marker={"size": 4, "color": np.where(t.ret > 0, "#2ca02c", "#d62728")},
                                  text=[data.keys[c] for c in t.column],
                                  hovertemplate="%{text} entry %{x}: %{y:.2f}%<extra></extra>"), row=4, col=1)
+    fig.update_yaxes(tickformat=".1%", row=2, col=1)
     fig.update_layout(height=1300, title=title or f"Backtest: {result.spec.label}", showlegend=True,
                       template="plotly_white", margin={"l": 60, "r": 30, "t": 80, "b": 40})
     body = fig.to_html(full_html=False, include_plotlyjs=True)

@@ -17,7 +17,7 @@ from tradebot.adapters.ports import Broker
 from tradebot.execution.market_hours import Session as MarketSession
 from tradebot.execution.market_hours import guess_asset_class, stock_session
 from tradebot.sentinel.config import SentinelConfig
-from tradebot.sentinel.engine import SentinelEngine, now_stamp
+from tradebot.sentinel.engine import SentinelEngine, freeze_heap, now_stamp
 from tradebot.sentinel.exits import ExitOutcome, ExitPath
 from tradebot.sentinel.health import FeedStatus, ProtectionGuard, feed_stale
 from tradebot.sentinel.levels import LevelBook, Watched
@@ -105,6 +105,7 @@ class Sentinel:
     async def run(self) -> None:
         """Refresh, watch, check health and write back until cancelled; feeds close, broker stops stay."""
         await self.refresh()
+        freeze_heap()
         loops = [self._every(self.cfg.refresh_seconds, self.refresh), self._every(self.cfg.write_back_seconds,
                                                                                self.write_back),
                  self._every(self.cfg.health_interval_seconds, self.health)]
@@ -141,7 +142,6 @@ class Sentinel:
     async def refresh(self) -> None:
         """Re-read watched positions from the ledger and make the feeds follow their symbols."""
         watched = await asyncio.to_thread(self._load)
-        print("DBG refresh", watched, self.accounts, self.sessions.kw["bind"].url, flush=True)
         self.book.replace_all(watched)
         symbols = frozenset(self.book.symbols())
         for f in self.feeds:

@@ -1,9 +1,9 @@
 """`prefect server start` with one fix for SQLAlchemy 2.1: python -m tradebot.services.prefect_server ARGS.
 
 Prefect 3.8.8's scheduler bulk-inserts scheduled flow runs as dicts that carry a `state` key, which is a hybrid
-property on its FlowRun model. SQLAlchemy 2.0 ignored such keys; 2.1 raises "Can't evaluate bulk DML statement;
-please supply a bulk_dml decorated function", so no scheduled run is ever created (cron schedules stay idle).
-Prefect inserts the states itself right after, so the key must simply be ignored, as 2.0 did. Remove this
+property on its FlowRun model. SQLAlchemy 2.1 raises "Can't evaluate bulk DML statement; please supply a
+bulk_dml decorated function" on it, so no scheduled run is ever created (cron schedules stay idle). Prefect
+inserts the states itself right after the runs, so the key can simply be ignored. Remove this
 module once Prefect ships the fix or SQLAlchemy is pinned below 2.1.
 """
 

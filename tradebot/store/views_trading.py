@@ -104,12 +104,13 @@ def last_closes(s: Session, symbols: list[str]) -> dict[str, float]:
 
 def _protection(s: Session, run_id: str, symbols: list[str]) -> dict[str, str]:
     terminal = [st.value for st in OrderStatus if st.terminal]
-    q = (select(OrderRow.symbol, OrderRow.order_type, OrderRow.status, OrderRow.client_order_id)
+    q = (select(OrderRow.symbol, OrderRow.order_type, OrderRow.stop_price, OrderRow.status, OrderRow.client_order_id)
          .where(OrderRow.run_id == run_id, OrderRow.symbol.in_(symbols), OrderRow.order_type.in_(PROTECTIVE_TYPES),
                 OrderRow.status.not_in(terminal)))
     out: dict[str, str] = {}
-    for sym, otype, status, cid in s.execute(q):
-        out[sym] = f"{otype} order {status} at the broker ({cid})"
+    for sym, otype, stop, status, cid in s.execute(q):
+        at = f" @ {stop.normalize()}" if stop is not None else ""
+        out[sym] = f"{otype}{at} {status} at the broker ({cid})"
     return out
 
 
