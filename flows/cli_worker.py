@@ -34,7 +34,9 @@ def serve_metrics(config: Path | None, port: int, prefect_runs: bool = True) -> 
 
 def worker_command(config: ConfigOpt = None, pool: Annotated[str, typer.Option(help="Work pool to poll")] =
                    "tradebot-process", name: Annotated[str | None, typer.Option(help="Worker name")] = None,
-                   metrics_port: PortOpt = 9464) -> None:
+                   metrics_port: PortOpt = 9464,
+                   reconcile: Annotated[bool, typer.Option(help="Reconcile with the broker before polling")] = True,
+                   ) -> None:
     """Start a Prefect process worker on POOL that also serves /metrics (ledger, flow runs, process)."""
     from prefect.workers.process import ProcessWorker
 
@@ -44,12 +46,25 @@ def worker_command(config: ConfigOpt = None, pool: Annotated[str, typer.Option(h
     prepare(load_settings(config), verbose=True)
     _, port = serve_metrics(config, metrics_port)
     typer.echo(f"metrics on http://127.0.0.1:{port}/metrics")
+    if reconcile:
+        _reconcile_at_startup(config)
     # A background worker ignores SIGINT (PLATFORM_NOTES); SIGTERM ends it through the same path.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         asyncio.run(ProcessWorker(work_pool_name=pool, name=name).start())
     except KeyboardInterrupt:
         typer.echo("worker stopped")
+
+
+def _reconcile_at_startup(config: Path | None) -> None:
+    """Converge the ledger to the broker before any flow runs: orders may have moved while nothing watched."""
+    from flows.reconcile_positions import reconcile_positions
+
+    try:
+        summary = reconcile_positions(config_path=str(config) if config else None)
+        typer.echo(f"startup reconciliation: {summary}")
+    except Exception as exc:  # noqa: BLE001 - the flow's failure hook has alerted; the worker must still start
+        typer.echo(f"startup reconciliation failed ({type(exc).__name__}); see the alert and the Prefect run")
 
 
 @metrics_app.command("serve")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from tradebot.adapters.paper import PaperBroker
+from tradebot.adapters.ports import Broker
 from tradebot.config import Settings
 from tradebot.domain import AssetClass, Instrument, Symbol
 from tradebot.errors import ConfigError, DataError
@@ -39,7 +40,7 @@ class Runtime:
     instruments: dict[Symbol, Instrument]
     prices: Any  # a PriceFeed: synthetic, file, or the real providers
     news: Any  # a NewsFeed (plus request_earnings where it has a calendar), or None
-    broker: PaperBroker
+    broker: Broker
     kind: str = "paper"
     extra: dict[str, object] = field(default_factory=dict)
 
@@ -130,16 +131,18 @@ def build_runtime(settings: Settings, run_id: str, kind: str, now: datetime,
         from tradebot.adapters.news_files import FileNewsFeed
 
         news = FileNewsFeed(data.news_path, now)
-    broker = PaperBroker(sessions, account=run_id, initial_cash=settings.paper.initial_cash,
-                         slippage_bps=settings.paper.slippage_bps, commission_bps=settings.paper.commission_bps,
-                         allow_short=settings.risk.allow_short)
+    from tradebot.brokers import build_broker
+
+    # Replays simulate: they always fill on the paper broker, whatever the mode.
+    broker = build_broker(settings, sessions, run_id, simulated=kind == "replay")
     with transaction(sessions) as s:
         upsert_instruments(s, list(instruments.values()))
         # started_at is when the run really began (wall clock), whatever simulated time it replays.
         ensure_run(s, run_id, kind, settings.mode.value, settings.paper.initial_cash, datetime.now(UTC),
                    {"strategies": [sp.name for sp in settings.strategies], "data": data.source, "seed": data.seed,
                     "simulated_start": now.isoformat()})
-    broker.open_account(now)
+    if isinstance(broker, PaperBroker):
+        broker.open_account(now)
     return Runtime(settings, sessions, run_id, instruments, prices, news, broker, kind)
 
 

@@ -15,7 +15,7 @@ from strategies.processor import targets_from_signals
 from tasks.alerting import risk_alerts
 from tasks.common import compute_task, io_task
 from tasks.runtime import Runtime
-from tradebot.adapters.paper import Quote, to_price
+from tradebot.adapters.paper import PaperBroker, Quote, to_price
 from tradebot.calendars import daily_open_time, session_open
 from tradebot.commands import trading_status
 from tradebot.domain import ZERO, AssetClass, ClientOrderId, Order, OrderStatus, Side, Signal, Symbol
@@ -173,6 +173,8 @@ def submit_orders(rt: Runtime, now: datetime) -> tuple[int, list[Order]]:
 @compute_task(name="fill-paper-orders")
 def fill_paper_orders(rt: Runtime, start: datetime, end: datetime) -> int:
     """Let the paper broker match working orders against the first stored bar in [start, end)."""
+    if not isinstance(rt.broker, PaperBroker):
+        return 0  # a real broker fills on its own; sync_broker reads what it did
     with rt.sessions() as s:
         bars = read_bars(s, rt.symbols, rt.settings.data.timeframe, start, end - timedelta(microseconds=1))
     first = bars.groupby("symbol").head(1)

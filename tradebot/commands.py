@@ -202,21 +202,10 @@ def cancel_open_orders(sessions: sessionmaker[Session], actor: Actor, run_id: st
 
 
 def configured_broker(settings: Any, sessions: sessionmaker[Session]) -> Any:
-    """Return the broker of the standing account: the paper broker in paper mode, else Alpaca (keys from keyring)."""
-    from tradebot.domain import Mode
+    """Return the broker of the standing account (see tradebot.brokers.build_broker)."""
+    from tradebot.brokers import build_broker
 
-    if settings.mode is not Mode.PAPER:
-        from tradebot.adapters.alpaca_broker import build_alpaca_trading
-        from tradebot.adapters.secrets import open_secret_store
-
-        broker, _ = build_alpaca_trading(settings.alpaca, open_secret_store(settings.home).get,
-                                         paper=settings.mode is not Mode.LIVE)
-        return broker
-    from tradebot.adapters.paper import PaperBroker
-
-    p = settings.paper
-    return PaperBroker(sessions, account=p.account, initial_cash=p.initial_cash, slippage_bps=p.slippage_bps,
-                       commission_bps=p.commission_bps, allow_short=settings.risk.allow_short)
+    return build_broker(settings, sessions, settings.paper.account)
 
 
 # --- flows ---------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ class ExecutionConfig(BaseModel):
         ledger, or ignore it (it is alerted either way).
     reconcile_window_hours: how far back reconciliation pulls fills.
     orders_per_second: client-side limit on order endpoint calls per broker (submit, lookup, cancel).
+    crypto_broker: outside paper mode, where crypto orders go: alpaca (with the stocks) or binance.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -32,6 +33,7 @@ class ExecutionConfig(BaseModel):
     outside_positions: Literal["adopt", "ignore"] = "ignore"
     reconcile_window_hours: float = Field(default=48.0, gt=0, le=24 * 90)
     orders_per_second: float = Field(default=5.0, gt=0, le=1000)
+    crypto_broker: Literal["alpaca", "binance"] = "alpaca"
 
     def backoff(self, attempt: int) -> float:
         """Return the wait before retry number attempt (1-based), doubling up to the cap."""
