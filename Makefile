@@ -13,7 +13,7 @@ BIN := $(VENV)/bin
 # Use uv from PATH; otherwise install it with pip and run it as a module.
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 
-.PHONY: help install demo test lint typecheck unit bench chaos clean up down status
+.PHONY: help install demo test lint typecheck unit bench bench-sentinel chaos clean up down status
 
 help:
 	@echo "make install   create .venv with every dependency (uv, from uv.lock)"
@@ -22,6 +22,7 @@ help:
 	@echo "make down      stop exactly what make up started (tradebot down)"
 	@echo "make test      lint + import contracts + the test suite (what CI runs)"
 	@echo "make bench     benchmarks (ratios against peers measured in the same run)"
+	@echo "make bench-sentinel  stop sentinel ticks/s and tick-to-exit latency against a local stream server"
 	@echo "make chaos     1,000 orders through faulty fake brokers, worker killed twice (SEED=n to vary)"
 	@echo "make typecheck mypy over the core packages"
 
@@ -60,6 +61,9 @@ test: lint
 
 bench: install
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+bench-sentinel: install
+	$(BIN)/python bench/bench_sentinel.py
 
 SEED ?= 1
 INTENTS ?= 1000

@@ -3,8 +3,8 @@
 On one connection through the sentinel's Alpaca feed (alpaca-py connection, auth and subscribe; our consumer):
 1. baseline: receive and parse at saturation, trades handed to a no-op;
 2. saturation: receive, parse, check against the bands, ratchet/hit and re-arm (the engine);
-3. paced: 10k msgs/s, every 20th trade crosses a stop (and is re-armed); latency = exit dispatch start - trade time stamped by
-   the server at send (same machine clock).
+3. paced: 10k msgs/s, every 20th trade crosses a stop (and is re-armed); latency = exit dispatch start - trade
+   time stamped by the server at send (same machine clock).
 The last line printed is one JSON object: ticks_per_s, baseline_ticks_per_s, p50_ms, p99_ms.
 
 Each phase runs --rounds times, alternating, and the best round is reported (every round is printed).
@@ -162,6 +162,7 @@ async def run(args: argparse.Namespace, port: int) -> dict[str, float]:
         latencies.clear()
         engine = engine_for(_book(symbols))
         await stream._ws.send(msgpack.packb({"action": "bench_paced"}))
+        stream.on_trade = engine.on_trade
         await _timed(lambda e=engine: e.ticks >= args.paced)
         await engine.drain()
         lat = sorted(latencies)

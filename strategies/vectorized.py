@@ -67,29 +67,26 @@ def rolling_sums(x: np.ndarray, *windows: int) -> list[np.ndarray]:
     BLOCK x eps x |x| (relative ~1e-12), so equal true averages stay within the TIE tolerance.
     """
     T, N = x.shape
-    nb = -(-T // BLOCK)
-    if nb * BLOCK != T:
-        padded = np.zeros((nb * BLOCK, N))
-        padded[:T] = x
-    else:
-        padded = x
-    prefix = np.cumsum(padded.reshape(nb, BLOCK, N), axis=1)
-    totals = prefix[:, -1, :]
-    flat = prefix.reshape(nb * BLOCK, N)
-    out = []
     for n in windows:
         if not 1 <= n <= BLOCK:
             raise ValueError(f"window {n} must be between 1 and {BLOCK}")
-        s = np.full((T, N), np.nan)
-        if n <= T:
-            s[n - 1:] = flat[n - 1:T]
-            s[n:] -= flat[:T - n]
-            view = np.full((nb * BLOCK, N), 0.0)
-            if nb > 1:
-                # Rows at offsets < n of each later block reach back into the previous block.
-                s_blocks = view.reshape(nb, BLOCK, N)
-                s_blocks[1:, :n, :] = totals[:-1, None, :]
-                s[n - 1:] += view[n - 1:T]
+    full = T // BLOCK
+    prefix = np.empty((T, N))
+    if full:
+        np.cumsum(x[:full * BLOCK].reshape(full, BLOCK, N), axis=1,
+                  out=prefix[:full * BLOCK].reshape(full, BLOCK, N))
+    if T > full * BLOCK:
+        np.cumsum(x[full * BLOCK:], axis=0, out=prefix[full * BLOCK:])
+    starts = range(BLOCK, T, BLOCK)
+    out = []
+    for n in windows:
+        s = np.empty((T, N))
+        s[:n - 1] = np.nan
+        if T >= n:
+            s[n - 1:] = prefix[n - 1:]
+            s[n:] -= prefix[:T - n]
+            for start in starts:  # rows at offsets < n of each later block reach back into the previous block
+                s[start:start + n] += prefix[start - 1]
         out.append(s)
     return out
 

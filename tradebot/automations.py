@@ -26,7 +26,8 @@ WATCHED_TAG = "tradebot"
 def automation_specs(notify_deployment_id: Any) -> list[AutomationCore]:
     """Return the automations tradebot wants, each running the notify-alert deployment with a typed alert."""
     def run_notify(alert: dict[str, Any]) -> RunDeployment:
-        return RunDeployment(source="selected", deployment_id=notify_deployment_id, parameters={"alert": alert})
+        return RunDeployment(source="selected", deployment_id=notify_deployment_id, parameters={"alert": alert},
+                             job_variables=None)
 
     return [
         AutomationCore(

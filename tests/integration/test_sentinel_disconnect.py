@@ -10,8 +10,6 @@ import asyncio
 import contextlib
 from decimal import Decimal
 
-import pytest
-
 from tests.fakes.alpaca_rest import FakeAlpacaServer
 from tests.fakes.alpaca_stream import CRYPTO_PATH, FakeAlpacaStreamServer, trade
 from tests.fakes.alpaca_trading import FakeAlpacaTradingServer
@@ -119,6 +117,34 @@ async def _scenario(sessions) -> None:
         assert [e.kind for e in events if e.kind == "stop_triggered"] == ["stop_triggered"]
 
 
-@pytest.mark.parametrize("run", range(1))
-def test_a_stream_drop_while_the_price_crosses_the_stop_closes_the_position_exactly_once(sessions, run):
+def test_a_stream_drop_while_the_price_crosses_the_stop_closes_the_position_exactly_once(sessions):
     asyncio.run(asyncio.wait_for(_scenario(sessions), 45))
+
+
+async def _broker_stop_first(sessions) -> None:
+    with FakeAlpacaTradingServer(KEY, SECRET, max_lifetime=60) as fake, \
+            FakeAlpacaStreamServer(DATA_KEY, DATA_SECRET, max_lifetime=60) as stream, \
+            FakeAlpacaServer(latest_trades={SYM: _rest_trade(60_000.0)}) as rest:
+        fake.set_price(SYM, "60000")
+        broker = AlpacaBroker(KEY, SECRET, fake.base_url, timeout=1.0, sleep=lambda s: None)
+        await asyncio.to_thread(open_position, sessions, broker, SYM, "0.5", levels(SYM, "60000", 500.0, tp=None))
+        events: list = []
+        sentinel = _sentinel(sessions, broker, stream, rest, events)
+        async with running(sentinel):
+            await until(lambda: any(o.stop_price == Decimal("59000") for o in broker.open_orders()), what="stop")
+            stream.refuse = True
+            assert stream.drop(CRYPTO_PATH) == 1
+            # The venue trades through the stop first: its resting stop sells; then the sentinel sees the price.
+            await asyncio.to_thread(fake.set_price, SYM, "58900")
+            assert broker.positions() == []
+            rest.latest_trades[SYM] = _rest_trade(58_900.0)
+            await until(lambda: len(sentinel.outcomes) == 1, what="the sentinel's verdict")
+        [outcome] = sentinel.outcomes
+        assert outcome.order is None and "closed the position first" in outcome.note
+        sells = [o for orders in fake.orders_by_client_id().values() for o in orders if o["side"] == "sell"]
+        assert [o["type"] for o in sells] == ["stop"] and sells[0]["status"] == "filled"
+        assert broker.positions() == [] and broker.open_orders() == []
+
+
+def test_when_the_broker_side_stop_fires_first_the_sentinel_sends_no_second_exit(sessions):
+    asyncio.run(asyncio.wait_for(_broker_stop_first(sessions), 45))

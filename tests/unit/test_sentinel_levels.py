@@ -100,15 +100,20 @@ def test_the_engine_dispatches_each_hit_once_and_rearms_after_a_failed_exit():
         book.replace_all([watched()])
         seen = []
 
-        async def dispatch(hit):
+        def dispatch(hit):
             seen.append(hit)
+            fut = asyncio.get_running_loop().create_future()
             if len(seen) == 1:
-                raise RuntimeError("broker refused for good")
+                fut.set_exception(RuntimeError("broker refused for good"))
+            else:
+                fut.set_result(None)
+            return fut
 
         engine = SentinelEngine(book, dispatch)
         for price in (99.0, 95.0, 94.0, 93.0):
             engine.on_trade("AAPL", price, None, now_stamp)
         await engine.drain()
+        await asyncio.sleep(0)  # done callbacks run on the next loop pass
         assert len(seen) == 1 and engine.failed_dispatches == 1 and engine.ticks == 4
         assert not book.get("acct", "AAPL").exiting  # re-armed
         engine.on_trade("AAPL", 92.0, None, now_stamp)

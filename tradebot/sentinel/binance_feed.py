@@ -52,7 +52,8 @@ class BinanceTradeFeed:
         """Follow exactly these pairs: a changed set switches to a new combined stream."""
         want = frozenset(s for s in symbols if self.accepts(s))
         async with self._lock:
-            if want == self.status.symbols and (self._task is not None or not want):
+            alive = self._task is not None and not self._task.done()
+            if want == self.status.symbols and (alive or not want):
                 return
             self.status.symbols = want
             self._venue = {self.venue_symbol(s): s for s in want}

@@ -16,6 +16,7 @@ from typing import Any
 import msgpack
 from alpaca.data.enums import DataFeed
 from alpaca.data.live import CryptoDataStream, StockDataStream
+from websockets.exceptions import ConnectionClosed
 
 from tradebot.sentinel.health import Backoff, FeedStatus
 
@@ -84,7 +85,13 @@ class _SentinelStreamMixin:
                 stop_q.get(timeout=1)
                 await self.close()
                 return False
-            raw = await ws.recv()
+            try:
+                raw = await ws.recv()
+            except ConnectionClosed:
+                if self._should_run:  # type: ignore[attr-defined]
+                    raise  # a drop: alpaca-py reconnects with our backoff and resubscribes
+                await self.close()  # our own stop_ws closed it: a quiet stop, not an error
+                return False
             status.frame()
             on_trade = self.on_trade  # read per frame: the handler may be swapped while connected
             try:
@@ -166,7 +173,8 @@ class AlpacaTradeFeed:
         want = frozenset(symbols)
         async with self._lock:
             have = self.status.symbols
-            if want == have and (self._task is not None or not want):
+            alive = self._task is not None and not self._task.done()
+            if want == have and (alive or not want):
                 return
             self.status.symbols = want
             if not want:

@@ -34,7 +34,7 @@ def main(argv: list[str]) -> None:
     from prefect.cli import app
 
     sys.argv = ["prefect", "server", "start", *argv]
-    sys.exit(app())
+    app()
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -192,7 +193,7 @@ class Supervisor:
                 report.notes.append(f"sentinel not started: {refused}")
         for name in ("worker", "sentinel", "dashboard"):
             if self.run.record(name) is not None:
-                self._wait(name, lambda n=name: self._check(n))
+                self._wait(name, partial(self._check, name))
         mark("all services healthy")
         report.statuses = self.status()
         return report
