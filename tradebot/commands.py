@@ -107,6 +107,10 @@ def _set(sessions: sessionmaker[Session], paused: bool, actor: Actor, reason: st
             s.add(row)
         row.enabled, row.actor, row.reason, row.updated_at = paused, actor.name, reason, now
         append_audit(s, actor.label, action, KILL_SWITCH, {"paused": before.paused}, {"paused": paused}, reason, now)
+    from tradebot.prefect_events import kill_switch_changed
+
+    # The Prefect event lets server-side automations react (the kill-switch alert); a no-op without a server.
+    kill_switch_changed(paused, actor.name, reason)
     return SwitchState(paused, actor.name, reason, now)
 
 

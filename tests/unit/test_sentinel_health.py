@@ -47,3 +47,30 @@ def test_a_bad_sentinel_setting_is_refused_naming_it():
         SentinelConfig(backoff_base_seconds=5, backoff_max_seconds=1)
     with pytest.raises(ValueError, match="alpaca_stream_url"):
         SentinelConfig(alpaca_stream_url="https://stream.data.alpaca.markets")
+
+
+def test_the_sentinel_metrics_export_ticks_feed_state_exits_and_unprotected_positions():
+    from tradebot.metrics import Metrics
+    from tradebot.sentinel.engine import SentinelEngine
+    from tradebot.sentinel.levels import LevelBook
+    from tradebot.sentinel.metrics import sentinel_metrics
+
+    base = Metrics(process=False)
+    m = sentinel_metrics(base)
+    assert sentinel_metrics(base) is m  # one set per registry
+    st = FeedStatus("alpaca-crypto", symbols=frozenset({"BTC/USD"}))
+    st.up()
+    st.bad("junk")
+    engine = SentinelEngine(LevelBook(), lambda hit: None)
+    engine.ticks = 1234
+    m.feed(st)
+    m.engine(engine, unprotected=2)
+    w = Watched("acct", Symbol("AAPL"), Decimal(10), levels("AAPL", "100", 2.0))
+    m.exit(ExitOutcome(Hit(w, 95.0, Decimal("96"), "stop_loss", "x", datetime.now(UTC)), None, Decimal(0)))
+    text = base.render()
+    assert "tradebot_sentinel_ticks_total 1234.0" in text
+    assert 'tradebot_sentinel_feed_connected{feed="alpaca-crypto"} 1.0' in text
+    assert 'tradebot_sentinel_feed_malformed{feed="alpaca-crypto"} 1.0' in text
+    assert 'tradebot_sentinel_exits_total{outcome="closed_by_broker"} 1.0' in text
+    assert "tradebot_sentinel_unprotected_positions 2.0" in text
+    assert 'tradebot_feed_staleness_seconds{feed="sentinel:alpaca-crypto"}' in text

@@ -109,13 +109,15 @@ def test_the_engine_dispatches_each_hit_once_and_rearms_after_a_failed_exit():
                 fut.set_result(None)
             return fut
 
-        engine = SentinelEngine(book, dispatch)
+        engine = SentinelEngine(book, dispatch, rearm_after=0.05)
         for price in (99.0, 95.0, 94.0, 93.0):
             engine.on_trade("AAPL", price, None, now_stamp)
         await engine.drain()
         await asyncio.sleep(0)  # done callbacks run on the next loop pass
         assert len(seen) == 1 and engine.failed_dispatches == 1 and engine.ticks == 4
-        assert not book.get("acct", "AAPL").exiting  # re-armed
+        assert book.get("acct", "AAPL").exiting  # not before the pause...
+        await asyncio.sleep(0.1)
+        assert not book.get("acct", "AAPL").exiting  # ...then re-armed
         engine.on_trade("AAPL", 92.0, None, now_stamp)
         await engine.drain()
         assert len(seen) == 2 and engine.hits == 2

@@ -36,8 +36,9 @@ def now_stamp(_: Any = None) -> datetime:
 class SentinelEngine:
     """Checks every trade against its symbol's band and dispatches an exit per hit, exactly once per position."""
 
-    def __init__(self, book: LevelBook, dispatch: ExitDispatch) -> None:
+    def __init__(self, book: LevelBook, dispatch: ExitDispatch, rearm_after: float = 5.0) -> None:
         self.book = book
+        self.rearm_after = rearm_after  # a failed exit is retried on a crossing after this pause, not every tick
         self._bands = book.bands  # the very dict the book keeps current
         self._dispatch = dispatch
         self._inflight: set[asyncio.Future[Any]] = set()
@@ -76,9 +77,12 @@ class SentinelEngine:
     def _failed(self, hit: Hit, exc: BaseException) -> None:
         # The exit path owns retries; what reaches here failed for good, so watch the position again.
         self.failed_dispatches += 1
-        log.error("exit for %s %s failed (%s: %s); the position is watched again", hit.position.account,
-                  hit.position.symbol, type(exc).__name__, exc)
-        self.book.rearm(hit.position)
+        log.error("exit for %s %s failed (%s: %s); the position is watched again in %gs", hit.position.account,
+                  hit.position.symbol, type(exc).__name__, exc, self.rearm_after)
+        if self.rearm_after > 0:
+            asyncio.get_running_loop().call_later(self.rearm_after, self.book.rearm, hit.position)
+        else:
+            self.book.rearm(hit.position)
 
     @property
     def in_flight(self) -> int:

@@ -58,6 +58,14 @@ class Notifier:
         self.events.append(stop_payload(outcome))
         del self.events[:-100]
         self._emit(outcome)
+        order = outcome.order
+        if order is not None and order.status.value == "rejected":
+            from tradebot.alerts.events import OrderRejected
+
+            # The stop fired but the exit was refused: that is what someone has to act on.
+            self.alert(OrderRejected(symbol=order.symbol, side=order.side.value, qty=order.qty,
+                                     reason=order.reject_reason or "refused", client_order_id=order.client_order_id))
+            return
         self.alert(stop_alert(outcome))
 
     def alert(self, event: Any) -> None:

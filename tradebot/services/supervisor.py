@@ -163,9 +163,9 @@ class Supervisor:
         mark("validated config and prefect.yaml")
         env = self.env()
         if not self._running("prefect-server"):
-            # `prefect server start` behind a small compatibility patch (see tradebot/services/prefect_server.py).
-            self.run.start("prefect-server", [sys.executable, "-m", "tradebot.services.prefect_server", "--host",
-                                              self.cfg.host, "--port", str(self.cfg.prefect_port)], env, self.home)
+            prefect = str(Path(sys.executable).with_name("prefect"))
+            self.run.start("prefect-server", [prefect, "server", "start", "--host", self.cfg.host, "--port",
+                                              str(self.cfg.prefect_port)], env, self.home)
         if dashboard and not self._running("dashboard"):
             self.run.start("dashboard", self._cli("dashboard", "--port", str(self.cfg.dashboard_port)), env, self.root)
         from tradebot.store.db import upgrade
