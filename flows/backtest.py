@@ -27,13 +27,12 @@ def backtest(data_path: str, strategies: list[tuple[str, dict[str, Any]]] | None
              fee: float = 0.001, cash: float = 100_000.0, sizing: str = "allin", out_dir: str | None = None,
              symbols: list[str] | None = None, timeframe: str | None = None, config_path: str | None = None,
              overrides: dict | None = None, run_id: str | None = None, record: bool = True,
-             artifacts: bool = True, news_path: str | None = None, news: Any = None) -> dict[str, Any]:
+             artifacts: bool = True, news_path: str | None = None, news: Any = None,
+             slippage_bps: float | None = None) -> dict[str, Any]:
     """Backtest the strategies over the bars at data_path; return the figures, run id and tearsheet path."""
     settings = load_settings(config_path, **(overrides or {}))
     run_id = run_id or new_run_id()
-    spec = BacktestSpec(strategies=tuple((n, dict(p)) for n, p in (strategies or [("sma_cross", {})])),
-                        fill=fill, fee=fee, cash=cash, sizing=sizing,  # type: ignore[arg-type]
-                        weight_per_unit=settings.signals.weight_per_unit)
+    spec = spec_from(settings, strategies or [("sma_cross", {})], fill, fee, cash, sizing, slippage_bps)
     progress = create_progress_artifact(0.0, key="backtest-progress", description=f"backtest {run_id}") \
         if artifacts else None
     data = load_backtest_bars(data_path, symbols, timeframe)
@@ -52,6 +51,19 @@ def backtest(data_path: str, strategies: list[tuple[str, dict[str, Any]]] | None
         publish_backtest_artifacts(run_id, summary, tearsheet)
     _advance(progress, 100.0)
     return {"run_id": run_id, **summary, "tearsheet": tearsheet}
+
+
+def spec_from(settings: Any, strategies: list, fill: str, fee: float, cash: float, sizing: str,
+              slippage_bps: float | None = None) -> BacktestSpec:
+    """Return the run's spec; risk sizing takes the config's risk policy and the paper broker's slippage."""
+    from risk import RiskPolicy
+
+    policy = RiskPolicy(limits=settings.risk.limits(), **settings.risk.policy_kwargs())
+    if slippage_bps is None:
+        slippage_bps = float(settings.paper.slippage_bps) if sizing == "risk" else 0.0
+    return BacktestSpec(strategies=tuple((n, dict(p)) for n, p in strategies), fill=fill, fee=fee,  # type: ignore
+                        cash=cash, sizing=sizing, slippage_bps=slippage_bps, policy=policy,
+                        weight_per_unit=settings.signals.weight_per_unit)
 
 
 def _advance(progress: Any, pct: float) -> None:

@@ -132,12 +132,11 @@ def run_inline(settings: Any, data_path: str, strategies: list, fill: str, fee: 
                out_dir: str | None, symbols: list[str] | None, timeframe: str | None, news_path: str | None = None,
                **_: Any) -> dict[str, Any]:
     """Run the backtest tasks' functions directly (no Prefect): load, run, tearsheet, ledger."""
+    from flows.backtest import spec_from
     from tasks.backtest import load_backtest_bars, load_backtest_news, record_backtest, render_tearsheet, run_backtest
-    from tradebot.backtest.engine import BacktestSpec
     from tradebot.backtest.ledger import new_run_id
 
-    spec = BacktestSpec(strategies=tuple((n, dict(p)) for n, p in strategies), fill=fill,  # type: ignore[arg-type]
-                        fee=fee, cash=cash, sizing=sizing, weight_per_unit=settings.signals.weight_per_unit)
+    spec = spec_from(settings, strategies, fill, fee, cash, sizing)
     run_id = new_run_id()
     data = load_backtest_bars.fn(data_path, symbols, timeframe)
     news = load_backtest_news.fn(news_path) if news_path else None

@@ -75,14 +75,14 @@ def rolling_sums(x: np.ndarray, *windows: int) -> list[np.ndarray]:
     if full:
         np.cumsum(x[:full * BLOCK].reshape(full, BLOCK, N), axis=1,
                   out=prefix[:full * BLOCK].reshape(full, BLOCK, N))
-    if T > full * BLOCK:
+    if full * BLOCK < T:
         np.cumsum(x[full * BLOCK:], axis=0, out=prefix[full * BLOCK:])
     starts = range(BLOCK, T, BLOCK)
     out = []
     for n in windows:
         s = np.empty((T, N))
         s[:n - 1] = np.nan
-        if T >= n:
+        if n <= T:
             s[n - 1:] = prefix[n - 1:]
             s[n:] -= prefix[:T - n]
             for start in starts:  # rows at offsets < n of each later block reach back into the previous block

@@ -29,7 +29,7 @@ def load_cached(path: str, symbols: list[str] | None = None, timeframe: str | No
 def run_batch(data: BarArrays, strategy: str, param_sets: list[dict[str, Any]], fill: str, fee: float, cash: float,
               sizing: str) -> list[dict[str, Any]]:
     """Backtest each parameter set on data; a set the strategy refuses gets its error instead of figures."""
-    out = []
+    out: list[dict[str, Any]] = []
     for params in param_sets:
         try:
             spec = BacktestSpec(strategies=((strategy, dict(params)),), fill=fill, fee=fee,  # type: ignore[arg-type]

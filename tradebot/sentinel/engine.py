@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import logging
 from collections.abc import Callable
@@ -66,10 +67,10 @@ class SentinelEngine:
                 self._failed(hit, exc)
                 continue
             self._inflight.add(fut)
-            fut.add_done_callback(lambda f, h=hit: self._done(f, h))
+            fut.add_done_callback(functools.partial(self._done, hit=hit))
             log.info("%s %s: %s", hit.position.account, hit.position.symbol, hit.reason)
 
-    def _done(self, fut: asyncio.Future[Any], hit: Hit) -> None:
+    def _done(self, fut: asyncio.Future[Any], *, hit: Hit) -> None:
         self._inflight.discard(fut)
         if not fut.cancelled() and (exc := fut.exception()) is not None:
             self._failed(hit, exc)

@@ -178,7 +178,7 @@ class ProtectionGuard:
         from tradebot.alerts.events import PositionUnprotected
 
         now = self._mono()
-        by_key = {w.key: w for w in positions}
+        by_key: dict[tuple[str, str], Watched] = {w.key: w for w in positions}
         for key, since in list(self.unprotected.items()):
             w = by_key.get(key)
             if w is None:

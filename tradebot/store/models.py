@@ -3,6 +3,7 @@
 from tradebot.store.backtest import BacktestMetricRow, BacktestTradeRow
 from tradebot.store.base import Base
 from tradebot.store.controls import PositionStopRow, RiskStateRow, TradingControlRow
+from tradebot.store.execution import OrderEventRow, OrderSubmissionRow
 from tradebot.store.market import (
     BarRow,
     EarningsEventRow,
@@ -11,7 +12,6 @@ from tradebot.store.market import (
     NewsSymbolRow,
     SentimentScoreRow,
 )
-from tradebot.store.execution import OrderEventRow, OrderSubmissionRow
 from tradebot.store.ops import AlertRow, AuditRow, DataQualityRow, FlowRunLinkRow, QuarantineRow
 from tradebot.store.paper import PaperAccountRow, PaperFillRow, PaperOrderRow, PaperPositionRow
 from tradebot.store.trading import (
