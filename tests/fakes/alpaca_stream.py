@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import msgpack
-from websockets.asyncio.server import ServerConnection, serve
+from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
+
+from tests.fakes.ws_thread import ThreadedWebSocketServer
 
 STOCK_PATH = "/v2/iex"
 CRYPTO_PATH = "/v1beta3/crypto/us"
@@ -40,16 +40,19 @@ class StreamClient:
     subs: dict[str, set[str]] = field(default_factory=lambda: {c: set() for c in _CHANNELS})
 
 
-class FakeAlpacaStreamServer:
+class FakeAlpacaStreamServer(ThreadedWebSocketServer):
     """Speaks Alpaca's stream protocol: connected, auth, subscribe, trades in arrays, errors 402/406/407.
 
     Thread-safe control methods drive it from a test; it stops itself after max_lifetime seconds.
     """
 
+    thread_name = "fake-alpaca-stream"
+    max_size = 2**22
+
     def __init__(self, key: str = "key", secret: str = "secret", *, max_lifetime: float = 120.0,  # noqa: S107
                  max_pending_bytes: int | None = None) -> None:
+        super().__init__(max_lifetime)
         self.key, self.secret = key, secret
-        self.max_lifetime = max_lifetime
         self.max_pending_bytes = max_pending_bytes  # a client this far behind is cut off with 407 slow client
         self.clients: list[StreamClient] = []
         self.connections = 0  # every accepted WebSocket handshake
@@ -58,52 +61,11 @@ class FakeAlpacaStreamServer:
         self.slow_client_kicks = 0
         self.subscribe_messages: list[dict] = []
         self.refuse = False  # while True, new connections are closed right after the handshake
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=self._run, name="fake-alpaca-stream", daemon=True)
-        self.port = 0
-
-    # -- lifecycle ------------------------------------------------------------------------------------------
-
-    def start(self) -> FakeAlpacaStreamServer:
-        """Start serving on a free port; return self."""
-        self._thread.start()
-        if not self._ready.wait(10):
-            raise RuntimeError("fake alpaca stream did not start")
-        return self
-
-    def __enter__(self) -> FakeAlpacaStreamServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def stop(self) -> None:
-        """Close every connection and stop the server thread."""
-        if self._stop is not None and self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._stop.set)
-            self._thread.join(10)
 
     @property
     def url(self) -> str:
         """Return the ws:// base URL (append STOCK_PATH or CRYPTO_PATH)."""
         return f"ws://127.0.0.1:{self.port}"
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        self._loop.run_until_complete(self._main())
-        self._loop.close()
-
-    async def _main(self) -> None:
-        self._stop = asyncio.Event()
-        async with serve(self._handle, "127.0.0.1", 0, max_size=2**22) as server:
-            self.port = next(iter(server.sockets)).getsockname()[1]
-            self._ready.set()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self.max_lifetime)
-            for c in list(self.clients):
-                c.conn.transport.abort()
 
     # -- protocol -------------------------------------------------------------------------------------------
 

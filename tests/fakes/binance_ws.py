@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import threading
 import time
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-from websockets.asyncio.server import ServerConnection, serve
+from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
+
+from tests.fakes.ws_thread import ThreadedWebSocketServer
 
 
 def binance_trade(symbol: str, price: float | str, trade_id: int = 1, ts_ms: int | None = None) -> dict:
@@ -27,51 +28,22 @@ class _Client:
     streams: frozenset[str]
 
 
-class FakeBinanceTradeStreamServer:
+class FakeBinanceTradeStreamServer(ThreadedWebSocketServer):
     """Serves /stream?streams=a@trade/b@trade (combined: {"stream", "data"}) and /ws/<stream> (raw payloads)."""
 
+    thread_name = "fake-binance-ws"
+
     def __init__(self, max_lifetime: float = 120.0) -> None:
-        self.max_lifetime = max_lifetime
+        super().__init__(max_lifetime)
         self.clients: list[_Client] = []
         self.connections = 0
         self.paths: list[str] = []
         self.refuse = False
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=self._run, name="fake-binance-ws", daemon=True)
-        self.port = 0
-
-    def __enter__(self) -> FakeBinanceTradeStreamServer:
-        self._thread.start()
-        if not self._ready.wait(10):
-            raise RuntimeError("fake binance stream did not start")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._stop is not None and self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._stop.set)
-            self._thread.join(10)
 
     @property
     def url(self) -> str:
         """Return the base URL python-binance takes as STREAM_URL (trailing slash included)."""
         return f"ws://127.0.0.1:{self.port}/"
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        self._loop.run_until_complete(self._main())
-        self._loop.close()
-
-    async def _main(self) -> None:
-        self._stop = asyncio.Event()
-        async with serve(self._handle, "127.0.0.1", 0) as server:
-            self.port = next(iter(server.sockets)).getsockname()[1]
-            self._ready.set()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self.max_lifetime)
-            for c in list(self.clients):
-                c.conn.transport.abort()
 
     async def _handle(self, conn: ServerConnection) -> None:
         self.connections += 1

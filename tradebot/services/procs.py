@@ -118,8 +118,12 @@ class RunDir:
                     _reap(rec.pid)
                     time.sleep(0.02)
         _reap(rec.pid)
-        # Children that outlived their leader (it exited on SIGTERM first) still belong to the group.
-        _signal_group(rec.pid, signal.SIGKILL)
+        # Children that outlived their leader (it exited on SIGTERM first) still carry its group id. Only while
+        # no process holds the pid: Linux does not hand out a pid still in use as a group id, so a pid held by
+        # another program means our group is gone, and signalling it would hit a stranger.
+        if _start_ticks(rec.pid) is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(rec.pid, signal.SIGKILL)
         self.pidfile(rec.name).unlink(missing_ok=True)
         return outcome
 
