@@ -70,7 +70,7 @@ def test_a_trade_through_the_stop_dispatches_one_exit_with_its_level_and_reason(
             assert (hit.leg, hit.level, hit.price) == ("stop_loss", Decimal("96"), 95.5)
             assert "last 95.5 <= stop 96" in hit.reason and hit.ts.tzinfo is not None
             await feed.close()
-            assert srv.authenticated() == 0
+            await until(lambda: srv.authenticated() == 0, what="the server to see the close")
 
     run(scenario())
 

@@ -1,7 +1,7 @@
 """backtest results
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-24 10:10:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import tradebot.store.types
 
-revision: str = "0007"
-down_revision: str | None = "0006"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
