@@ -103,7 +103,9 @@ def print_summary(s: dict, seconds: float | None = None, home: Path | None = Non
         "next:",
         f"  Prefect UI: PREFECT_HOME={prefect_home} .venv/bin/prefect server start --host 127.0.0.1 --port 4200",
         "              then open http://127.0.0.1:4200/runs (the replay run, its tasks and trade-cycle artifacts)",
-        "  dashboard:  .venv/bin/tradebot dashboard   then open http://127.0.0.1:8501",
+        "  dashboard:  .venv/bin/tradebot users add admin --role admin   (once: sets the login password)",
+        "              .venv/bin/tradebot dashboard   then open http://127.0.0.1:8501 and log in",
+        "  services:   make up   (Prefect server + deployments + worker + sentinel + dashboard; make down stops them)",
     ]
     typer.echo("\n".join(lines))
 
