@@ -19,6 +19,7 @@ from tradebot.adapters.paper import PaperBroker, Quote, to_price
 from tradebot.calendars import daily_open_time, session_open
 from tradebot.commands import trading_status
 from tradebot.domain import ZERO, AssetClass, ClientOrderId, Order, OrderStatus, Side, Signal, Symbol
+from tradebot.execution.protection import cancel_protection, protect_entries
 from tradebot.store import ledger
 from tradebot.store.db import transaction
 from tradebot.store.marketdata import read_bars, read_earnings, read_sentiment
@@ -110,6 +111,14 @@ def check_risk(rt: Runtime, signals: list[Signal], signal_ids: dict[tuple[str, s
                       prices=prices, pending_buy_notional=reserved)
     if working:
         result = replace(result, exits=[p for p in result.exits if p.intent.symbol not in working])
+    if not isinstance(rt.broker, PaperBroker):
+        # A real venue holds each entry's stop itself (bracket/OTO on Alpaca, OCO on Binance), so it stands
+        # while our processes are down; the simulated paper broker leaves stops to the risk engine.
+        levels = {sym: (lv.stop, lv.take_profit) for sym, lv in result.stops.items()}
+        held = {sym: pos.qty for sym, pos in pf.positions.items()}
+        protected = protect_entries([p.intent for p in result.proposals], held, levels)
+        result = replace(result, proposals=[replace(p, intent=i) for p, i in zip(result.proposals, protected,
+                                                                                   strict=True)])
     with transaction(rt.sessions) as s:
         for p in result.all_proposals:
             sig_id = signal_ids.get((p.target.strategy, p.target.symbol))
@@ -157,8 +166,14 @@ def submit_orders(rt: Runtime, now: datetime) -> tuple[int, list[Order]]:
         intents = ledger.pending_intents(s, rt.run_id)
     sent = 0
     rejected: list[Order] = []
+    paper = isinstance(rt.broker, PaperBroker)
+    held = {} if paper else {p.symbol: p.qty for p in rt.broker.positions()}
     for intent in intents:
         try:
+            qty = held.get(intent.symbol, ZERO)
+            if qty != ZERO and (qty > ZERO) != (intent.side is Side.BUY):
+                # The venue reserves a held quantity for its working stop: the protection goes before the exit.
+                cancel_protection(rt.broker, intent.symbol, intent.side, now)
             order = submit_intent(rt.sessions, rt.run_id, rt.broker, intent, now, config=rt.settings.execution)
         except BrokerUnavailable as exc:
             # Still `submitting`: the next sync_broker (or reconcile_positions, which this event starts) resolves it.

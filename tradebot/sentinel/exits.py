@@ -18,13 +18,13 @@ from tradebot.adapters.ports import Broker
 from tradebot.domain import ZERO, Order, OrderIntent, OrderStatus, OrderType, Side, TimeInForce
 from tradebot.errors import BrokerError, BrokerUnavailable
 from tradebot.execution.market_hours import guess_asset_class
+from tradebot.execution.protection import cancel_protection, protective_for
 from tradebot.execution.submitter import submit_intent
 from tradebot.sentinel.health import Backoff
 from tradebot.sentinel.levels import Hit, Watched
 from tradebot.sentinel.positions import SENTINEL, exit_attempt, exit_client_order_id
 
 log = logging.getLogger(__name__)
-PROTECTIVE_TYPES = frozenset({OrderType.STOP, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP, OrderType.LIMIT})
 
 
 @dataclass(frozen=True)
@@ -45,9 +45,7 @@ def exit_side(qty: Decimal) -> Side:
 def protective_orders(orders: list[Order] | tuple[Order, ...], position: Watched,
                       exclude: frozenset[str] = frozenset()) -> list[Order]:
     """Return the working orders that protect position: its symbol, the closing side, a stop or target type."""
-    side = exit_side(position.qty)
-    return [o for o in orders if o.symbol == position.symbol and o.side is side and o.order_type in PROTECTIVE_TYPES
-            and not o.status.terminal and o.client_order_id not in exclude]
+    return protective_for(orders, position.symbol, exit_side(position.qty), exclude)
 
 
 class ExitPath:
@@ -105,14 +103,7 @@ class ExitPath:
     def _attempt(self, hit: Hit, broker: Broker, cid: str) -> ExitOutcome:
         pos, now = hit.position, self._clock()
         # Alpaca holds the quantity of a working stop: the protection must go before the exit can be placed.
-        for order in protective_orders(list(broker.open_orders()), pos, exclude=frozenset({cid})):
-            target = order.parent_client_order_id or order.client_order_id
-            try:
-                broker.cancel_order(target, now)
-            except BrokerUnavailable:
-                raise
-            except BrokerError as exc:
-                log.warning("cancel of protective %s for %s failed: %s", target, pos.symbol, exc)
+        cancel_protection(broker, pos.symbol, exit_side(pos.qty), now, exclude=frozenset({cid}))
         held = next((p.qty for p in broker.positions() if p.symbol == pos.symbol), ZERO)
         known = broker.get_order(cid)  # type: ignore[arg-type]
         if known is None and (held == ZERO or (held > 0) != (pos.qty > 0)):

@@ -20,6 +20,7 @@ from tradebot.domain import (
     OrderType,
     Portfolio,
     Position,
+    Protection,
     RiskDecision,
     Side,
     Signal,
@@ -88,6 +89,9 @@ def record_proposal(s: Session, run_id: str, cycle_id: str, intent: OrderIntent,
         strategy=intent.strategy, symbol=intent.symbol, side=intent.side.value, qty=intent.qty,
         order_type=intent.order_type.value, limit_price=intent.limit_price, reference_price=intent.reference_price,
         reason=intent.reason, status=INTENT_PENDING if decision.approved else INTENT_BLOCKED, created_at=now,
+        stop_price=intent.stop_price, trail_percent=intent.trail_percent,
+        protect_stop=intent.protection.stop_price if intent.protection else None,
+        protect_take_profit=intent.protection.take_profit if intent.protection else None,
     ))
     s.flush()
     s.add(RiskDecisionRow(client_order_id=intent.client_order_id, verdict=decision.verdict.value,
@@ -105,7 +109,9 @@ def pending_intents(s: Session, run_id: str) -> list[OrderIntent]:
     return [OrderIntent(
         client_order_id=ClientOrderId(r.client_order_id), strategy=r.strategy, symbol=Symbol(r.symbol),
         side=Side(r.side), qty=approved, ts=r.created_at, order_type=OrderType(r.order_type),
-        limit_price=r.limit_price, reference_price=r.reference_price, reason=r.reason,
+        limit_price=r.limit_price, reference_price=r.reference_price, reason=r.reason, stop_price=r.stop_price,
+        trail_percent=r.trail_percent,
+        protection=Protection(r.protect_stop, r.protect_take_profit) if r.protect_stop is not None else None,
     ) for r, approved in s.execute(q)]
 
 

@@ -69,6 +69,11 @@ class OrderIntentRow(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    stop_price: Mapped[Decimal | None] = mapped_column(Money(), nullable=True)
+    trail_percent: Mapped[Decimal | None] = mapped_column(Money(), nullable=True)
+    # The broker-side stop / take profit an entry carries (bracket, OTO or OCO at the venue).
+    protect_stop: Mapped[Decimal | None] = mapped_column(Money(), nullable=True)
+    protect_take_profit: Mapped[Decimal | None] = mapped_column(Money(), nullable=True)
 
 
 class RiskDecisionRow(Base):
