@@ -100,7 +100,7 @@ def init(path: Annotated[Path, typer.Argument()] = Path("tradebot.json"),
     from flows.example_config import write_example
 
     write_example(path, force)
-    typer.echo(f"wrote {path}; edit it, then run `tradebot demo` or `tradebot config show`")
+    typer.echo(f"wrote {path}; edit it, then run `tradebot demo` or `tradebot config`")
 
 
 @app.command("config")

@@ -44,8 +44,21 @@ EXAMPLE = {
     },
     "paper": {"_doc": "built-in paper broker: fills at the next bar's open plus slippage",
               "initial_cash": "100000", "slippage_bps": "5", "commission_bps": "1", "account": "paper-main"},
-    "alpaca": {"_doc": "keys belong in the environment (TRADEBOT_ALPACA__KEY_ID, TRADEBOT_ALPACA__SECRET_KEY)",
+    "alpaca": {"_doc": "keys belong in the keyring (`tradebot keys set alpaca_key_id`) or the environment",
                "trading_url": "https://paper-api.alpaca.markets", "data_url": "https://data.alpaca.markets"},
+    "binance": {"_doc": "spot orders for crypto when execution.crypto_broker is binance; keys via `tradebot keys`",
+                "testnet": True, "quote_asset": "USDT"},
+    "execution": {"_doc": "exactly-once submission, market hours, reconciliation (see README: Exactly-once orders)",
+                  "extended_hours": False, "submit_attempts": 4, "outside_positions": "ignore",
+                  "crypto_broker": "alpaca"},
+    "sentinel": {"_doc": "the stop sentinel's feeds and health thresholds (seconds)",
+                 "stale_after_seconds": 30, "unprotected_alert_seconds": 30, "metrics_port": 9465},
+    "dashboard": {"_doc": "login session timeout, lockout after failed logins, metrics endpoints to show",
+                  "session_timeout_minutes": 30, "max_failed_logins": 5, "lockout_minutes": 15,
+                  "scrape_urls": ["http://127.0.0.1:9464/metrics", "http://127.0.0.1:9465/metrics"]},
+    "services": {"_doc": "`tradebot up` ports; prefect_database_url: PostgreSQL for the Prefect server at scale",
+                 "host": "127.0.0.1", "prefect_port": 4200, "dashboard_port": 8501, "metrics_port": 9464,
+                 "prefect_database_url": None, "dask_address": None},
 }
 
 

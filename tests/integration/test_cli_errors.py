@@ -82,6 +82,8 @@ def test_init_writes_a_config_that_loads(tmp_path):
     assert run("init", cwd=tmp_path).returncode == 0
     p = run("config", cwd=tmp_path)
     assert p.returncode == 0 and json.loads(p.stdout)["mode"] == "paper"
+    loaded = json.loads(p.stdout)
+    assert loaded["dashboard"]["scrape_urls"] and loaded["execution"]["outside_positions"] == "ignore"
     assert_one_line_error(run("init", cwd=tmp_path), "already exists")
 
 
