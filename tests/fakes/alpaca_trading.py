@@ -61,7 +61,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from tests.fakes.alpaca_book import AlpacaBook, Refusal
-from tests.fakes.faults import FakeServer, Recorded, Reply
+from tests.fakes.faults import FakeServer, Recorded, Reply, send_reply
 
 RestFault = Literal["accept_then_timeout", "error_before", "error_after", "rate_limited", "drop_before", "drop_after"]
 StreamFault = Literal["duplicate", "reorder"]
@@ -262,16 +262,7 @@ class FakeAlpacaTradingServer(FakeServer):
 
     def _send(self, h: BaseHTTPRequestHandler, reply: Reply) -> None:
         raw = b"" if reply.body is None and reply.status == 204 else json.dumps(reply.body).encode()
-        try:
-            h.send_response(reply.status)
-            h.send_header("Content-Type", "application/json; charset=utf-8")
-            h.send_header("Content-Length", str(len(raw)))
-            for k, v in reply.headers.items():
-                h.send_header(k, v)
-            h.end_headers()
-            h.wfile.write(raw)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
+        send_reply(h, reply.status, raw, reply.headers)
 
     def _route(self, method: str, path: str, req: Recorded, raw_body: bytes) -> Reply:
         if req.headers.get("apca-api-key-id") != self.key_id or \

@@ -49,7 +49,7 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.fakes.binance_exchange import DEFAULT_PAIRS, PairSpec, SpotExchange, VenueError, now_ms
 from tests.fakes.binance_routes import route
-from tests.fakes.faults import FakeServer, Recorded, Reply
+from tests.fakes.faults import FakeServer, Recorded, Reply, send_reply
 
 FAULT_KINDS = ("accept_then_timeout", "error_before", "status_unknown", "rate_limited", "banned", "drop_before",
                "drop_after", "delayed_fill")
@@ -230,17 +230,8 @@ class FakeBinanceSpotServer(FakeServer):
 
     def _send(self, h: BaseHTTPRequestHandler, reply: Reply) -> None:
         raw = json.dumps(reply.body, separators=(",", ":")).encode()
-        try:
-            h.send_response(reply.status)
-            h.send_header("Content-Type", "application/json;charset=UTF-8")
-            h.send_header("Content-Length", str(len(raw)))
-            h.send_header("X-MBX-USED-WEIGHT-1M", str(len(self.requests)))
-            for k, v in reply.headers.items():
-                h.send_header(k, v)
-            h.end_headers()
-            h.wfile.write(raw)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (accept_then_timeout)
+        send_reply(h, reply.status, raw, {"X-MBX-USED-WEIGHT-1M": str(len(self.requests)), **reply.headers},
+                   content_type="application/json;charset=UTF-8")
 
     def _take_fault(self, method: str, path: str) -> SpotFault | None:
         with self._lock:

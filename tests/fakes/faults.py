@@ -208,16 +208,7 @@ class FakeServer:
             raw = b"<html>502 Bad Gateway</html>{not json"
         elif fault is not None and fault.kind == "truncated":
             raw = raw[: max(1, len(raw) // 2)]
-        try:
-            h.send_response(reply.status)
-            h.send_header("Content-Type", "application/json; charset=utf-8")
-            h.send_header("Content-Length", str(len(raw)))
-            for k, v in reply.headers.items():
-                h.send_header(k, v)
-            h.end_headers()
-            h.wfile.write(raw)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (timeout fault); nothing to tell it
+        send_reply(h, reply.status, raw, reply.headers)
 
     def _reply(self, req: Recorded, fault: Fault | None) -> Reply:
         if fault is None or fault.kind in ("timeout", "malformed", "truncated"):
@@ -233,6 +224,21 @@ class FakeServer:
         if fault.kind == "skew":
             return self.route(req, fault.skew_seconds)
         return self.unknown(fault.symbol or "UNKNOWN")
+
+
+def send_reply(h: BaseHTTPRequestHandler, status: int, raw: bytes, headers: dict[str, str] | None = None,
+               content_type: str = "application/json; charset=utf-8") -> None:
+    """Write one HTTP reply; a client that already gave up (a timeout fault) is not an error."""
+    try:
+        h.send_response(status)
+        h.send_header("Content-Type", content_type)
+        h.send_header("Content-Length", str(len(raw)))
+        for k, v in (headers or {}).items():
+            h.send_header(k, v)
+        h.end_headers()
+        h.wfile.write(raw)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
 
 
 def quick_politeness(limit, *, attempts: int = 3, timeout: float = 0.5, cache: bool = True):
