@@ -16,20 +16,26 @@ PortOpt = Annotated[int, typer.Option("--metrics-port", help="Port for /metrics 
 metrics_app = typer.Typer(no_args_is_help=True, help="Prometheus metrics.")
 
 
-def serve_metrics(config: Path | None, port: int, prefect_runs: bool = True) -> tuple[Any, int]:
-    """Register the ledger (and Prefect-runs) collectors with this process's metrics and serve them."""
-    from tradebot.config import load_settings
-    from tradebot.metrics import get_metrics, start_metrics_server
+def scrape_collectors(settings: Any, prefect_runs: bool) -> list[Any]:
+    """Return the collectors that read the ledger (and Prefect's flow runs) at scrape time."""
     from tradebot.metrics_ledger import LedgerCollector, PrefectRunsCollector
     from tradebot.store.db import open_ledger
 
-    settings = load_settings(config)
-    metrics = get_metrics()
-    metrics.registry.register(LedgerCollector(open_ledger(settings.ledger_url), settings.paper.account))
+    collectors: list[Any] = [LedgerCollector(open_ledger(settings.ledger_url), settings.paper.account)]
     if prefect_runs:
-        metrics.registry.register(PrefectRunsCollector())
+        collectors.append(PrefectRunsCollector())
+    return collectors
+
+
+def serve_metrics(settings: Any, port: int, prefect_runs: bool = True) -> int:
+    """Add the scrape-time collectors to this process's metrics, serve them on 127.0.0.1; return the port."""
+    from tradebot.metrics import get_metrics, start_metrics_server
+
+    metrics = get_metrics()
+    for collector in scrape_collectors(settings, prefect_runs):
+        metrics.registry.register(collector)
     server, _ = start_metrics_server(port, metrics=metrics)
-    return server, server.server_port
+    return int(server.server_port)
 
 
 def worker_command(config: ConfigOpt = None, pool: Annotated[str, typer.Option(help="Work pool to poll")] =
@@ -43,8 +49,9 @@ def worker_command(config: ConfigOpt = None, pool: Annotated[str, typer.Option(h
     from flows.environment import prepare
     from tradebot.config import load_settings
 
-    prepare(load_settings(config), verbose=True)
-    _, port = serve_metrics(config, metrics_port)
+    settings = load_settings(config)
+    prepare(settings, verbose=True)
+    port = serve_metrics(settings, metrics_port)
     typer.echo(f"metrics on http://127.0.0.1:{port}/metrics")
     if reconcile:
         _reconcile_at_startup(config)
@@ -72,7 +79,9 @@ def metrics_serve(config: ConfigOpt = None, metrics_port: PortOpt = 9464,
                   prefect_runs: Annotated[bool, typer.Option(help="Include flow-run counts from Prefect")] = True,
                   ) -> None:
     """Serve the ledger's metrics on /metrics until interrupted (no worker)."""
-    _, port = serve_metrics(config, metrics_port, prefect_runs)
+    from tradebot.config import load_settings
+
+    port = serve_metrics(load_settings(config), metrics_port, prefect_runs)
     typer.echo(f"metrics on http://127.0.0.1:{port}/metrics")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -88,12 +97,8 @@ def metrics_show(config: ConfigOpt = None,
     from prometheus_client import CollectorRegistry, generate_latest
 
     from tradebot.config import load_settings
-    from tradebot.metrics_ledger import LedgerCollector, PrefectRunsCollector
-    from tradebot.store.db import open_ledger
 
-    settings = load_settings(config)
     registry = CollectorRegistry()
-    registry.register(LedgerCollector(open_ledger(settings.ledger_url), settings.paper.account))
-    if prefect_runs:
-        registry.register(PrefectRunsCollector())
+    for collector in scrape_collectors(load_settings(config), prefect_runs):
+        registry.register(collector)
     typer.echo(generate_latest(registry).decode(), nl=False)
