@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from tradebot.backtest.metrics import sharpe_ratio, sortino_ratio
+
 PERIODS_PER_YEAR = 252
 
 
@@ -40,18 +42,13 @@ def summary(equity: pd.DataFrame, initial_cash: float) -> dict[str, float]:
 
 def sharpe(r: pd.Series) -> float:
     """Return the annualized Sharpe ratio of daily returns (NaN with fewer than 2 or no variance)."""
-    if len(r) < 2 or float(r.std(ddof=1)) == 0.0:
-        return math.nan
-    return float(r.mean() / r.std(ddof=1) * math.sqrt(PERIODS_PER_YEAR))
+    return sharpe_ratio(r.to_numpy(dtype=float), PERIODS_PER_YEAR)
 
 
 def sortino(r: pd.Series) -> float:
     """Return the annualized Sortino ratio (downside deviation against 0; NaN without losing days)."""
-    downside = np.minimum(r.to_numpy(dtype=float), 0.0)
-    dd = math.sqrt(float((downside**2).mean())) if len(r) else 0.0
-    if len(r) < 2 or dd == 0.0:
-        return math.nan
-    return float(r.mean() / dd * math.sqrt(PERIODS_PER_YEAR))
+    # The backtest's formula, but a single day's return is too little to call a ratio.
+    return math.nan if len(r) < 2 else sortino_ratio(r.to_numpy(dtype=float), PERIODS_PER_YEAR)
 
 
 def per_strategy(trades: Mapping[str, Sequence[float]]) -> pd.DataFrame:

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 from prefect import flow
-from prefect.artifacts import create_progress_artifact, update_progress_artifact
 
 from flows.hooks import FAILURE_HOOKS
 from tasks.backtest import (
@@ -17,6 +16,7 @@ from tasks.backtest import (
     render_tearsheet,
     run_backtest,
 )
+from tasks.progress import ProgressArtifact
 from tradebot.backtest.engine import BacktestSpec
 from tradebot.backtest.ledger import new_run_id
 from tradebot.config import load_settings
@@ -33,23 +33,24 @@ def backtest(data_path: str, strategies: list[tuple[str, dict[str, Any]]] | None
     settings = load_settings(config_path, **(overrides or {}))
     run_id = run_id or new_run_id()
     spec = spec_from(settings, strategies or [("sma_cross", {})], fill, fee, cash, sizing, slippage_bps)
-    progress = create_progress_artifact(0.0, key="backtest-progress", description=f"backtest {run_id}") \
+    # Steps are weighed in percent; every step is pushed (min_interval 0), as the flow has only four.
+    progress = ProgressArtifact("backtest-progress", total=100, description=f"backtest {run_id}", min_interval=0) \
         if artifacts else None
     data = load_backtest_bars(data_path, symbols, timeframe)
     if news is None and news_path:
         news = load_backtest_news(news_path)
-    _advance(progress, 25.0)
+    _advance(progress, 25)
     result, summary = run_backtest(data, spec, news)
-    _advance(progress, 60.0)
+    _advance(progress, 60)
     folder = Path(out_dir) if out_dir else settings.home / "backtests"
     tearsheet = render_tearsheet(result, summary, str(folder / f"{run_id}.html"), f"Backtest {run_id}: {spec.label}")
-    _advance(progress, 80.0)
+    _advance(progress, 80)
     if record:
         record_backtest(settings.ledger_url, run_id, result, summary,
                         {"data_path": str(data_path), "news_path": news_path, "tearsheet": tearsheet})
     if artifacts:
         publish_backtest_artifacts(run_id, summary, tearsheet)
-    _advance(progress, 100.0)
+    _advance(progress, 100)
     return {"run_id": run_id, **summary, "tearsheet": tearsheet}
 
 
@@ -66,6 +67,6 @@ def spec_from(settings: Any, strategies: list, fill: str, fee: float, cash: floa
                         weight_per_unit=settings.signals.weight_per_unit)
 
 
-def _advance(progress: Any, pct: float) -> None:
+def _advance(progress: ProgressArtifact | None, pct: int) -> None:
     if progress is not None:
-        update_progress_artifact(progress, pct)
+        progress.advance(pct - progress.completed)

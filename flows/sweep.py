@@ -13,10 +13,11 @@ import math
 from typing import Any
 
 from prefect import flow
-from prefect.artifacts import create_progress_artifact, create_table_artifact, update_progress_artifact
+from prefect.artifacts import create_table_artifact
 from prefect.futures import as_completed
 
 from flows.hooks import FAILURE_HOOKS
+from tasks.progress import ProgressArtifact
 from tasks.sweep import RANK_KEYS, sweep_batch
 from tradebot.dask_runner import DEFAULT_WORKERS, dask_task_runner
 
@@ -74,7 +75,8 @@ def _on_cluster(data_path: str, strategy: str, parts: list[list[dict[str, Any]]]
                 sizing: str, symbols: list[str] | None, timeframe: str | None, show_progress: bool,
                 total: int) -> list[dict[str, Any]]:
     """Map the batches onto the cluster and gather their rows as they finish, advancing the progress."""
-    progress = create_progress_artifact(0.0, key="sweep-progress", description=f"{strategy}: {total} parameter sets")
+    progress = ProgressArtifact("sweep-progress", total=total, description=f"{strategy}: {total} parameter sets",
+                                min_interval=0)
     futures = [sweep_batch.submit(data_path, strategy, part, fill, fee, cash, sizing, symbols, timeframe)
                for part in parts]
     rows: list[dict[str, Any]] = []
@@ -83,7 +85,7 @@ def _on_cluster(data_path: str, strategy: str, parts: list[list[dict[str, Any]]]
             done = fut.result()
             rows.extend(done)
             advance(len(done))
-            update_progress_artifact(progress, 100.0 * len(rows) / max(total, 1))
+            progress.advance(len(done))
     return rows
 
 

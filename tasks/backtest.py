@@ -82,7 +82,8 @@ def _text(v: Any) -> str:
 @io_task(name="publish-backtest-artifacts", retries=1)
 def publish_backtest_artifacts(run_id: str, summary: dict[str, Any], tearsheet: str) -> None:
     """Write the metrics table and a markdown note pointing at the tearsheet."""
-    create_table_artifact(key="backtest-metrics", table=metric_rows(summary),
+    rows = metric_rows(summary)
+    create_table_artifact(key="backtest-metrics", table=rows,
                           description=f"Backtest {run_id}: {summary.get('strategy')}")
     sym_rows = [{k: _text(r.get(k)) for k in ("symbol", "bars", "trades", "win_rate", "profit_factor", "net_pnl",
                                                "total_return", "sharpe", "max_drawdown")}
@@ -93,6 +94,6 @@ def publish_backtest_artifacts(run_id: str, summary: dict[str, Any], tearsheet: 
     h = headline(summary)
     md = (f"# Backtest `{run_id}`\n\n{h.get('strategy')} on {h.get('bars')} bars ({h.get('series')} series), "
           f"fill {h.get('fill')}, fee {h.get('fee')}\n\n| | |\n|---|---|\n"
-          + "".join(f"| {r['metric']} | {r['value']} |\n" for r in metric_rows(summary))
+          + "".join(f"| {r['metric']} | {r['value']} |\n" for r in rows)
           + f"\nTearsheet: [{tearsheet}]({uri})\n")
     create_markdown_artifact(key="backtest-summary", markdown=md, description=f"Backtest {run_id}")

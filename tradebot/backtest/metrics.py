@@ -45,6 +45,18 @@ def max_drawdown_duration(equity: np.ndarray) -> int:
     return int(np.max(np.where(under, idx - last_peak, 0)))
 
 
+def sharpe_ratio(r: np.ndarray, ppy: float) -> float:
+    """Return the annualized Sharpe ratio of per-period returns (NaN with fewer than 2 or no variance)."""
+    sd = float(np.std(r, ddof=1)) if len(r) > 1 else math.nan
+    return float(np.mean(r)) / sd * math.sqrt(ppy) if sd and sd > 0 else math.nan
+
+
+def sortino_ratio(r: np.ndarray, ppy: float) -> float:
+    """Return the annualized Sortino ratio of per-period returns (downside deviation against 0; NaN without losses)."""
+    downside = math.sqrt(float(np.mean(np.minimum(r, 0.0) ** 2))) if len(r) else math.nan
+    return float(np.mean(r)) / downside * math.sqrt(ppy) if downside and downside > 0 else math.nan
+
+
 def equity_metrics(equity: np.ndarray, index: np.ndarray, ppy: float | None = None) -> dict[str, Any]:
     """Return total/annualized return, volatility, Sharpe, Sortino, max drawdown (depth, bars, days) and Calmar."""
     equity = np.asarray(equity, dtype=float)
@@ -55,12 +67,8 @@ def equity_metrics(equity: np.ndarray, index: np.ndarray, ppy: float | None = No
     r = r[np.isfinite(r)]
     years = (len(equity) - 1) / ppy if ppy else math.nan
     annual = (end / start) ** (1.0 / years) - 1.0 if years and years > 0 and start > 0 and end > 0 else math.nan
-    sd = float(np.std(r, ddof=1)) if len(r) > 1 else math.nan
-    vol = sd * math.sqrt(ppy)
-    mean = float(np.mean(r)) if len(r) else math.nan
-    sharpe = mean / sd * math.sqrt(ppy) if sd and sd > 0 else math.nan
-    downside = math.sqrt(float(np.mean(np.minimum(r, 0.0) ** 2))) if len(r) else math.nan
-    sortino = mean / downside * math.sqrt(ppy) if downside and downside > 0 else math.nan
+    vol = (float(np.std(r, ddof=1)) if len(r) > 1 else math.nan) * math.sqrt(ppy)
+    sharpe, sortino = sharpe_ratio(r, ppy), sortino_ratio(r, ppy)
     dd = drawdown(equity)
     mdd = float(dd.max()) if len(dd) else 0.0
     bars = max_drawdown_duration(equity)
