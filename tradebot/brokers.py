@@ -18,7 +18,7 @@ def build_broker(settings: Any, sessions: sessionmaker[Session], account: str, *
         p = settings.paper
         return PaperBroker(sessions, account=account, initial_cash=p.initial_cash, slippage_bps=p.slippage_bps,
                            commission_bps=p.commission_bps, allow_short=settings.risk.allow_short)
-    from tradebot.adapters.alpaca_broker import build_alpaca_trading
+    from tradebot.adapters.alpaca_broker import build_alpaca_trading, trading_key
     from tradebot.adapters.secrets import open_secret_store
 
     secret = open_secret_store(settings.home).get
@@ -28,20 +28,10 @@ def build_broker(settings: Any, sessions: sessionmaker[Session], account: str, *
     from tradebot.adapters.binance_broker import BinanceBroker
     from tradebot.adapters.routing import RoutingBroker
 
-    keys = [_key(getattr(settings.binance, field), secret, name)
+    keys = [trading_key("binance", getattr(settings.binance, field), secret, name)
             for field, name in (("api_key", "binance_api_key"), ("api_secret", "binance_api_secret"))]
     binance = BinanceBroker.from_config(settings.binance, keys[0], keys[1], symbols=settings.universe.crypto)
     return RoutingBroker(alpaca, binance, lambda cid: _intent_symbol(sessions, cid))
-
-
-def _key(configured: Any, secret: Any, name: str) -> str:
-    from tradebot.errors import ConfigError
-
-    value = configured.get_secret_value() if configured is not None else secret(name)
-    if not value:
-        raise ConfigError(f"binance trading needs {name}: `tradebot keys set {name}` "
-                          f"(or TRADEBOT_SECRET_{name.upper()})")
-    return str(value)
 
 
 def _intent_symbol(sessions: sessionmaker[Session], cid: ClientOrderId) -> str | None:

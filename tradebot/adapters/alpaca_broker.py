@@ -26,7 +26,7 @@ from alpaca.trading.enums import QueryOrderStatus
 from alpaca.trading.requests import GetOrdersRequest, OrderRequest
 
 from tradebot.adapters import alpaca_orders as m
-from tradebot.adapters.http import ALPACA_RATE, RateLimit, TokenBucket, retry_after_seconds
+from tradebot.adapters.http import ALPACA_RATE, RateLimit, RetryPolicy, TokenBucket, retry_after_seconds
 from tradebot.domain import (
     ClientOrderId,
     Fill,
@@ -51,6 +51,7 @@ _DUPLICATE = "client_order_id must be unique"
 _PAGE = 100
 _WRITES = frozenset({"submit_order", "cancel_order"})
 _HINT = "; outcome unknown, look the order up by client order id before retrying"
+_READ_RETRY = RetryPolicy(base_delay=0.2, max_delay=5.0)  # only its backoff curve is used: 0.2 s doubling to 5 s
 
 
 class _TradingSession(requests.Session):
@@ -103,7 +104,7 @@ class _TradingSession(requests.Session):
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _backoff(self, attempt: int) -> float:
-        return min(5.0, 0.2 * 2 ** (attempt - 1)) * (0.5 + 0.5 * self._rng.random())
+        return _READ_RETRY.backoff(attempt, self._rng)
 
 
 def _api_message(exc: APIError) -> str:
@@ -335,16 +336,19 @@ def build_alpaca_trading(config: Any, secret: Callable[[str], str | None], *, pa
     """Return (AlpacaBroker, AlpacaOrderStream) from settings.alpaca, keys from the file/env or the secret store."""
     from tradebot.adapters.alpaca_stream import AlpacaOrderStream
 
-    keys = []
-    for field, name in (("key_id", "alpaca_key_id"), ("secret_key", "alpaca_secret_key")):
-        configured = getattr(config, field)
-        value = configured.get_secret_value() if configured is not None else secret(name)
-        if not value:
-            raise ConfigError(f"alpaca trading needs {name}: `tradebot keys set {name}` "
-                              f"(or TRADEBOT_SECRET_{name.upper()})")
-        keys.append(value)
+    keys = [trading_key("alpaca", getattr(config, field), secret, name)
+            for field, name in (("key_id", "alpaca_key_id"), ("secret_key", "alpaca_secret_key"))]
     bucket = TokenBucket(RateLimit("alpaca-orders", config.order_rate_per_minute,
                                    max(1.0, min(10.0, config.order_rate_per_minute / 6))))
     broker = AlpacaBroker(keys[0], keys[1], config.trading_url, paper=paper,
                           timeout=(3.05, config.order_timeout_seconds), order_rate=bucket)
     return broker, AlpacaOrderStream(keys[0], keys[1], config.stream_url, paper=paper)
+
+
+def trading_key(venue: str, configured: Any, secret: Callable[[str], str | None], name: str) -> str:
+    """Return the configured key, else the stored secret `name`; raise ConfigError naming it if neither is set."""
+    value = configured.get_secret_value() if configured is not None else secret(name)
+    if not value:
+        raise ConfigError(f"{venue} trading needs {name}: `tradebot keys set {name}` "
+                          f"(or TRADEBOT_SECRET_{name.upper()})")
+    return str(value)
