@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -116,9 +115,6 @@ class FakeAlpacaStreamServer(ThreadedWebSocketServer):
 
     # -- control (thread-safe) ------------------------------------------------------------------------------
 
-    def _call(self, coro) -> object:  # type: ignore[no-untyped-def]
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(10)
-
     def subscribed(self, path: str = STOCK_PATH, channel: str = "trades") -> set[str]:
         """Return the symbols the (single) authenticated client on path is subscribed to."""
         return set().union(*(c.subs[channel] for c in self.clients if c.path == path))
@@ -129,7 +125,7 @@ class FakeAlpacaStreamServer(ThreadedWebSocketServer):
 
     def publish(self, messages: Iterable[dict], path: str = STOCK_PATH) -> int:
         """Send messages (one array) to every client subscribed to their symbols; return frames sent."""
-        return int(self._call(self._publish(list(messages), path)))  # type: ignore[arg-type]
+        return int(self._call(self._publish(list(messages), path)))
 
     async def _publish(self, messages: list[dict], path: str) -> int:
         sent = 0
@@ -170,4 +166,4 @@ class FakeAlpacaStreamServer(ThreadedWebSocketServer):
                 self.clients.remove(c)
                 c.conn.transport.abort()
             return len(gone)
-        return int(self._call(go()))  # type: ignore[arg-type]
+        return int(self._call(go()))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import time
@@ -70,9 +69,6 @@ class FakeBinanceTradeStreamServer(ThreadedWebSocketServer):
         finally:
             if client in self.clients:
                 self.clients.remove(client)
-
-    def _call(self, coro):  # type: ignore[no-untyped-def]
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(10)
 
     def streams(self) -> set[str]:
         """Return every stream a connected client listens to."""

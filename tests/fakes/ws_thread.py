@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+from collections.abc import Coroutine
 from typing import Any, Self
 
 from websockets.asyncio.server import ServerConnection, serve
@@ -43,6 +44,10 @@ class ThreadedWebSocketServer:
         if self._stop is not None and self._thread.is_alive():
             self._loop.call_soon_threadsafe(self._stop.set)
             self._thread.join(10)
+
+    def _call(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        """Run coro on the server's loop from a test thread; return its result (10 s timeout)."""
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(10)
 
     async def _handle(self, conn: ServerConnection) -> None:
         raise NotImplementedError

@@ -18,7 +18,7 @@ class SentinelConfig(BaseModel):
     write_back_seconds: how often ratcheted levels are written back (and broker-side stops moved up).
     rest_poll_seconds: while a feed is down or stale, poll latest prices over REST this often.
     protect_check_seconds: verify broker-side protection this often while the feeds are healthy.
-    backoff_base_seconds / backoff_max_seconds: reconnect backoff (exponential with full jitter).
+    backoff_base_seconds / backoff_max_seconds: reconnect backoff (exponential with jitter, see health.Backoff).
     replace_broker_stops: move the broker-side stop when the trailing stop ratchets by replace_min_move_pct.
     enforce_market_hours: never send a stock exit outside regular hours (crypto trades always).
     metrics_port: Prometheus /metrics on 127.0.0.1 (0 picks a free port; null turns it off).

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Backoff:
-    """Exponential backoff with full jitter: attempt n waits uniform(0, min(cap, base * 2**(n-1)))."""
+    """Exponential backoff with jitter: attempt n waits uniform(0.1, 1) * min(cap, base * 2**(n-1))."""
 
     base: float = 0.5
     cap: float = 30.0
