@@ -67,3 +67,32 @@ def test_a_streamed_fill_is_booked_once_and_an_unknown_order_is_reported(session
         asyncio.run(main())
     assert len(fills()) == 1 and fills()[0].qty == Decimal("10")
     assert tally.duplicates >= 1 and tally.new_fills == 1
+
+
+def test_the_sentinel_books_its_accounts_streamed_fills_while_it_runs(sessions):
+    from tradebot.sentinel.config import SentinelConfig
+    from tradebot.sentinel.runner import Sentinel
+
+    with transaction(sessions) as s:
+        ensure_run(s, "acct", "paper", "alpaca-paper", Decimal("100000"), NOW)
+    ours = _intent("sentinel-follows")
+
+    def booked() -> bool:
+        with sessions() as s:
+            return s.scalar(select(FillRow.qty).where(FillRow.client_order_id == ours.client_order_id)) is not None
+
+    with FakeAlpacaTradingServer(KEY, SECRET, cash=Decimal("100000"), max_lifetime=60) as fake:
+        fake.set_price("AAPL", "190")
+        broker = AlpacaBroker(KEY, SECRET, fake.base_url, timeout=2.0)
+        stream = AlpacaOrderStream(KEY, SECRET, fake.stream_url, stop_timeout=2.0)
+        sentinel = Sentinel(SentinelConfig(), sessions, {"acct": broker}, [], order_streams={"acct": stream})
+
+        async def main() -> None:
+            running = asyncio.create_task(sentinel.run())
+            await _until(lambda: fake.listening() > 0, "the sentinel to follow the order stream")
+            await asyncio.to_thread(submit_intent, sessions, "acct", broker, ours, NOW, enforce_hours=False)
+            await _until(booked, "the sentinel to book the streamed fill")
+            running.cancel()
+
+        asyncio.run(main())
+    assert booked()

@@ -13,13 +13,15 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from tradebot.adapters.ports import Broker
+from tradebot.adapters.ports import Broker, OrderEventStream
+from tradebot.domain import OrderEvent
 from tradebot.execution.market_hours import Session as MarketSession
 from tradebot.execution.market_hours import guess_asset_class, stock_session
+from tradebot.execution.order_stream import follow_order_events
 from tradebot.sentinel.config import SentinelConfig
 from tradebot.sentinel.engine import SentinelEngine, freeze_heap, now_stamp
 from tradebot.sentinel.exits import ExitOutcome, ExitPath
-from tradebot.sentinel.health import FeedStatus, ProtectionGuard, feed_stale
+from tradebot.sentinel.health import Backoff, FeedStatus, ProtectionGuard, feed_stale
 from tradebot.sentinel.levels import LevelBook, Watched
 from tradebot.sentinel.metrics import SentinelMetrics
 from tradebot.sentinel.notify import Notifier
@@ -66,8 +68,11 @@ class Sentinel:
     def __init__(self, cfg: SentinelConfig, sessions: sessionmaker[Session], brokers: Mapping[str, Broker],
                  feeds: Sequence[Feed], *, rest_prices: RestPrices | None = None, notifier: Notifier | None = None,
                  metrics: SentinelMetrics | None = None, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 make_feeds: Callable[[Callable[..., None]], Sequence[Feed]] | None = None) -> None:
+                 make_feeds: Callable[[Callable[..., None]], Sequence[Feed]] | None = None,
+                 order_streams: Mapping[str, OrderEventStream] | None = None) -> None:
         self.cfg, self.sessions, self.brokers = cfg, sessions, dict(brokers)
+        # account -> its broker's push channel of order updates, booked as they arrive (polling stays the net).
+        self.order_streams = dict(order_streams or {})
         self.clock = clock
         self.notifier = notifier or Notifier(None)
         self.book = LevelBook()
@@ -108,7 +113,8 @@ class Sentinel:
         freeze_heap()
         loops = [self._every(self.cfg.refresh_seconds, self.refresh), self._every(self.cfg.write_back_seconds,
                                                                                self.write_back),
-                 self._every(self.cfg.health_interval_seconds, self.health)]
+                 self._every(self.cfg.health_interval_seconds, self.health),
+                 *(self._follow(account, stream) for account, stream in self.order_streams.items())]
         tasks = [asyncio.create_task(c) for c in loops]
         try:
             await asyncio.gather(*tasks)
@@ -138,6 +144,26 @@ class Sentinel:
             except Exception:
                 # One failed pass (ledger locked, broker down) must not end the sentinel: the next one retries.
                 log.exception("sentinel %s pass failed", getattr(step, "__name__", "?"))
+
+    async def _follow(self, account: str, stream: OrderEventStream) -> None:
+        from tradebot.prefect_events import order_unknown
+
+        def unknown(ev: OrderEvent) -> None:
+            order_unknown(ev.client_order_id, ev.fill.symbol if ev.fill else "", account,
+                          f"streamed {ev.status.value} update for an order the ledger does not know")
+
+        attempt = 0
+        while True:
+            try:
+                await follow_order_events(stream, self.sessions, account, self.brokers[account].name, unknown,
+                                          self.clock)
+                attempt = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("order stream of %s failed; following it again", account)
+            attempt += 1
+            await asyncio.sleep(Backoff(self.cfg.backoff_base_seconds, self.cfg.backoff_max_seconds).delay(attempt))
 
     async def refresh(self) -> None:
         """Re-read watched positions from the ledger and make the feeds follow their symbols."""

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from tradebot.domain import Mode
+from tradebot.brokers import build_trading
 from tradebot.errors import ConfigError
 from tradebot.sentinel.feeds import AlpacaTradeFeed, OnTrade
 from tradebot.sentinel.health import Backoff
@@ -51,22 +51,6 @@ def build_feeds(settings: Any, key: str, secret: str, on_trade: OnTrade) -> list
     return feeds
 
 
-def build_brokers(settings: Any, sessions: Any, accounts: Sequence[str], secret: Callable[[str], str | None]
-                  ) -> dict[str, Any]:
-    """Return the broker of each watched account for the configured mode."""
-    if settings.mode is Mode.PAPER:
-        from tradebot.adapters.paper import PaperBroker
-
-        p = settings.paper
-        return {a: PaperBroker(sessions, account=a, initial_cash=p.initial_cash, slippage_bps=p.slippage_bps,
-                               commission_bps=p.commission_bps, allow_short=settings.risk.allow_short)
-                for a in accounts}
-    from tradebot.adapters.alpaca_broker import build_alpaca_trading
-
-    broker, _ = build_alpaca_trading(settings.alpaca, secret, paper=settings.mode is not Mode.LIVE)
-    return dict.fromkeys(accounts, broker)
-
-
 def build_sentinel(settings: Any, *, secret: Callable[[str], str | None] | None = None,
                    clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> Sentinel:
     """Return a Sentinel wired from settings: ledger, brokers, feeds, REST fallback, alert router and metrics."""
@@ -87,6 +71,9 @@ def build_sentinel(settings: Any, *, secret: Callable[[str], str | None] | None 
     def rest_prices(symbols: Sequence[str]) -> dict[str, Decimal]:
         return {s: t.price for s, t in prices.latest_trades(symbols).items()}
 
-    return Sentinel(settings.sentinel, sessions, build_brokers(settings, sessions, accounts, secret), [],
+    trading = {a: build_trading(settings, sessions, a, secret=secret) for a in accounts}
+    # One Alpaca key has one trade_updates channel: the standing account follows it, other accounts poll.
+    streams = {a: stream for a, (_, stream) in trading.items() if stream is not None and a == settings.paper.account}
+    return Sentinel(settings.sentinel, sessions, {a: broker for a, (broker, _) in trading.items()}, [],
                     rest_prices=rest_prices, notifier=Notifier(router.send), metrics=sentinel_metrics(), clock=clock,
-                    make_feeds=lambda on_trade: build_feeds(settings, key, secret_key, on_trade))
+                    make_feeds=lambda on_trade: build_feeds(settings, key, secret_key, on_trade), order_streams=streams)
