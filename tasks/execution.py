@@ -1,37 +1,12 @@
-"""Execution tasks: recover stuck submissions, apply broker order events, reconcile the ledger with the broker."""
+"""Execution tasks: reconcile the ledger with the broker and turn its drift into alerts."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
 from tasks.common import io_task
 from tasks.runtime import Runtime
 from tradebot.alerts import ReconciliationDrift
-from tradebot.domain import Order, OrderEvent
-
-
-@io_task(name="recover-orders")
-def recover_orders(rt: Runtime, now: datetime) -> list[Order]:
-    """Resolve intents left `submitting` (by a crash or an unknown outcome) by looking them up at the broker."""
-    from tradebot.execution.submitter import recover_submitting
-
-    return recover_submitting(rt.sessions, rt.run_id, rt.broker, now, config=rt.settings.execution)
-
-
-@io_task(name="apply-order-events", retries=0)
-def apply_events(rt: Runtime, events: Sequence[OrderEvent], now: datetime) -> dict[str, int]:
-    """Apply a batch of order events once each; an event about an unknown order starts reconciliation."""
-    from tradebot.execution.events import apply_order_events
-    from tradebot.prefect_events import order_unknown
-
-    done = apply_order_events(rt.sessions, rt.run_id, rt.broker.name, events, now)
-    for ev in done.unknown:
-        symbol = ev.fill.symbol if ev.fill else ""
-        order_unknown(ev.client_order_id, symbol, rt.run_id, f"{rt.broker.name} event {ev.event_id} "
-                      f"({ev.status.value}) for an order the ledger does not know")
-    return {"applied": done.applied, "duplicates": done.duplicates, "stale": done.stale,
-            "new_fills": done.new_fills, "unknown": len(done.unknown)}
 
 
 @io_task(name="reconcile-broker", retries=1)

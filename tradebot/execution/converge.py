@@ -101,9 +101,8 @@ def reconcile_broker(sessions: sessionmaker[Session], run_id: str, broker: Broke
 
 
 def _ledger_view(s: Session, run_id: str, broker: str, fill_ids: list[str], fill_cids: list[str]) -> LedgerView:
-    terminal = [st.value for st in OrderStatus if st.terminal]
     rows = s.scalars(select(OrderRow).where(OrderRow.run_id == run_id, OrderRow.broker == broker,
-                                            OrderRow.status.not_in(terminal)))
+                                            OrderRow.status.not_in(ledger.TERMINAL_STATUSES)))
     held = set(s.scalars(select(FillRow.fill_id).where(FillRow.fill_id.in_(fill_ids)))) if fill_ids else set()
     filled: dict[str, Decimal] = {}
     if fill_cids:

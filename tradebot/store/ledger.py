@@ -41,6 +41,9 @@ from tradebot.store.trading import (
 )
 from tradebot.store.upsert import upsert
 
+# Stored status values of orders that can no longer change at the broker.
+TERMINAL_STATUSES = tuple(st.value for st in OrderStatus if st.terminal)
+
 INTENT_PENDING, INTENT_SENT, INTENT_BLOCKED = orders.INTENT_PENDING, orders.INTENT_SENT, orders.INTENT_BLOCKED
 INTENT_SUBMITTING, INTENT_REFUSED = orders.INTENT_SUBMITTING, orders.INTENT_REFUSED
 
@@ -129,8 +132,7 @@ def upsert_order(s: Session, run_id: str, broker: str, order: Order, now: dateti
 
 def open_orders(s: Session, run_id: str) -> list[str]:
     """Return client ids of this run's orders not yet in a terminal status."""
-    terminal = [st.value for st in OrderStatus if st.terminal]
-    q = select(OrderRow.client_order_id).where(OrderRow.run_id == run_id, OrderRow.status.not_in(terminal))
+    q = select(OrderRow.client_order_id).where(OrderRow.run_id == run_id, OrderRow.status.not_in(TERMINAL_STATUSES))
     return list(s.scalars(q))
 
 

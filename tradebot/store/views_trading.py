@@ -8,8 +8,8 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tradebot.domain import OrderStatus
 from tradebot.store.controls import PositionStopRow
+from tradebot.store.ledger import TERMINAL_STATUSES
 from tradebot.store.market import BarRow, InstrumentRow, NewsItemRow, SentimentScoreRow
 from tradebot.store.risk_state import closed_trade_returns
 from tradebot.store.trading import (
@@ -103,10 +103,9 @@ def last_closes(s: Session, symbols: list[str]) -> dict[str, float]:
 
 
 def _protection(s: Session, run_id: str, symbols: list[str]) -> dict[str, str]:
-    terminal = [st.value for st in OrderStatus if st.terminal]
     q = (select(OrderRow.symbol, OrderRow.order_type, OrderRow.stop_price, OrderRow.status, OrderRow.client_order_id)
          .where(OrderRow.run_id == run_id, OrderRow.symbol.in_(symbols), OrderRow.order_type.in_(PROTECTIVE_TYPES),
-                OrderRow.status.not_in(terminal)))
+                OrderRow.status.not_in(TERMINAL_STATUSES)))
     out: dict[str, str] = {}
     for sym, otype, stop, status, cid in s.execute(q):
         at = f" @ {stop.normalize()}" if stop is not None else ""
@@ -116,10 +115,9 @@ def _protection(s: Session, run_id: str, symbols: list[str]) -> dict[str, str]:
 
 def working_orders(s: Session, run_id: str) -> pd.DataFrame:
     """Return the run's orders not yet in a terminal status."""
-    terminal = [st.value for st in OrderStatus if st.terminal]
     q = (select(OrderRow.client_order_id, OrderRow.symbol, OrderRow.side, OrderRow.qty, OrderRow.order_type,
                 OrderRow.status, OrderRow.submitted_at)
-         .where(OrderRow.run_id == run_id, OrderRow.status.not_in(terminal)).order_by(OrderRow.id).limit(500))
+         .where(OrderRow.run_id == run_id, OrderRow.status.not_in(TERMINAL_STATUSES)).order_by(OrderRow.id).limit(500))
     return _frame(s, q, ["client_order_id", "symbol", "side", "qty", "order_type", "status", "submitted_at"])
 
 
