@@ -1,0 +1,21 @@
+"""operator console: shared alert de-duplication (issue 20) (reserved slot)
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-02 18:30:00
+"""
+
+from collections.abc import Sequence
+
+revision: str = "0009"
+down_revision: str | None = "0008"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    """Apply this revision: reserved so parallel work chains its migrations in a fixed order."""
+
+
+def downgrade() -> None:
+    """Revert this revision."""
