@@ -31,11 +31,15 @@ class Broker(Protocol):
         ...
 
     def cancel_order(self, client_order_id: ClientOrderId, now: datetime) -> Order:
-        """Cancel a working order; a terminal order is returned unchanged."""
+        """Cancel a working order and return once the venue confirms it (or the order is terminal).
+
+        Venues cancel asynchronously (Alpaca answers pending_cancel first): the adapter waits for the
+        terminal status; an order that filled meanwhile comes back FILLED, never reported as canceled.
+        """
         ...
 
     def open_orders(self) -> Sequence[Order]:
-        """Return every working order, protective legs included."""
+        """Return every working order, protective legs included (role STOP/TAKE_PROFIT, parent = entry id)."""
         ...
 
     def protect(self, symbol: Symbol, qty: Decimal, protection: Protection, client_order_id: ClientOrderId,

@@ -5,6 +5,7 @@ from tradebot.domain.enums import (
     Direction,
     EarningsHour,
     Mode,
+    OrderRole,
     OrderStatus,
     OrderType,
     SentimentLabel,
@@ -32,7 +33,8 @@ from tradebot.domain.trading import (
 __all__ = [
     "BAR_COLUMNS", "DAILY", "ZERO",
     "AssetClass", "Bar", "ClientOrderId", "CycleId", "Direction", "EarningsEvent", "EarningsHour",
-    "Fill", "Instrument", "Mode", "NewsItem", "Order", "OrderEvent", "OrderIntent", "OrderStatus", "OrderType",
+    "Fill", "Instrument", "Mode", "NewsItem", "Order", "OrderEvent", "OrderIntent", "OrderRole", "OrderStatus",
+    "OrderType",
     "Portfolio", "Position", "Protection", "RiskDecision", "RiskLimits", "RunId", "SentimentLabel", "SentimentScore",
     "Side", "Signal", "Symbol", "TimeInForce", "Verdict", "make_client_order_id", "make_news_id",
 ]

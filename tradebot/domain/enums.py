@@ -34,6 +34,15 @@ class TimeInForce(StrEnum):
     GTC = "gtc"
 
 
+class OrderRole(StrEnum):
+    """Why the bot placed an order; legs and replacement stops link to their entry by parent id."""
+
+    ENTRY = "entry"
+    EXIT = "exit"  # a reducing order from risk, the sentinel or a manual flatten
+    STOP = "stop"  # a protective stop leg (bracket/OTO/OCO leg or a standalone protective stop)
+    TAKE_PROFIT = "take_profit"  # a protective target leg
+
+
 class OrderStatus(StrEnum):
     """Lifecycle of an order; terminal statuses never move back."""
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from tradebot.domain.enums import Direction, OrderStatus, OrderType, Side, TimeInForce, Verdict
+from tradebot.domain.enums import Direction, OrderRole, OrderStatus, OrderType, Side, TimeInForce, Verdict
 from tradebot.domain.ids import ClientOrderId, Symbol
 
 ZERO = Decimal("0")
@@ -116,6 +116,7 @@ class Order:
     stop_price: Decimal | None = None
     parent_client_order_id: ClientOrderId | None = None  # set on bracket/OCO legs
     updated_at: datetime | None = None  # the broker's last change to this order
+    role: OrderRole = OrderRole.ENTRY  # legs say STOP / TAKE_PROFIT and carry their entry's id as parent
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +133,10 @@ class OrderEvent:
 
 @dataclass(frozen=True, slots=True)
 class Fill:
-    """One execution; commission is in the quote currency."""
+    """One execution; commission is in commission_asset ("" means the quote currency).
+
+    Binance charges a buy's commission in the base asset: then the holding grows by qty - commission.
+    """
 
     fill_id: str
     client_order_id: ClientOrderId
@@ -142,6 +146,7 @@ class Fill:
     price: Decimal
     commission: Decimal
     ts: datetime
+    commission_asset: str = ""
 
     @property
     def signed_qty(self) -> Decimal:
